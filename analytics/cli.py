@@ -1,0 +1,167 @@
+"""The headless interface: ``python -m analytics <command>``.
+
+Each domain module exposes ``register(subparsers)`` that adds its commands; every command
+is a function ``(args) -> int`` (the exit code). Errors a user can fix are printed as one
+sentence on stderr with exit code 2, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from analytics.filters import Filters
+from analytics.periods import Quarter
+from analytics.scope import Scope
+from analytics.store import Store, StoreError
+
+#: Modules that contribute commands; each has ``register(subparsers)``.
+COMMAND_MODULES = (
+    "analytics.commands",
+    "analytics.ingest",
+)
+DEFAULT_DB = "data/demo.duckdb"
+
+
+class UserError(Exception):
+    """An error caused by the user's input; its message is shown as is."""
+
+
+def add_db(parser: argparse.ArgumentParser) -> None:
+    """Add the common ``--db`` option."""
+    parser.add_argument("--db", default=DEFAULT_DB, help=f"DuckDB store file (default {DEFAULT_DB})")
+
+
+def add_format(parser: argparse.ArgumentParser, *, default: str = "table") -> None:
+    """Add the common ``--format`` option (table for people, csv/json for machines)."""
+    parser.add_argument("--format", choices=("table", "csv", "json"), default=default,
+                        help="output format; csv and json keep stable English column names")
+    parser.add_argument("--out", help="write the result to this file instead of stdout")
+
+
+def add_filters(parser: argparse.ArgumentParser) -> None:
+    """Add the shared filter options (date range or quarter, region, team, segment)."""
+    parser.add_argument("--from", dest="date_from", help="first day (YYYY-MM-DD)")
+    parser.add_argument("--to", dest="date_to", help="last day (YYYY-MM-DD)")
+    parser.add_argument("--quarter", help="a quarter such as 2025Q3 (instead of --from/--to)")
+    parser.add_argument("--region", default="", help="comma-separated region ids")
+    parser.add_argument("--team", default="", help="comma-separated team ids")
+    parser.add_argument("--segment", default="", help="comma-separated segments")
+
+
+def _split(text: str) -> tuple[str, ...]:
+    return tuple(v.strip() for v in (text or "").split(",") if v.strip())
+
+
+def _parse_date(text: str, option: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise UserError(f"{option} '{text}' is not a date; write it like 2025-07-01.") from exc
+
+
+def filters_from_args(args: argparse.Namespace, store: Store) -> Filters:
+    """Build :class:`Filters` from the shared options; default to the store's whole range."""
+    dims = {"region_ids": _split(args.region), "team_ids": _split(args.team), "segments": _split(args.segment)}
+    if getattr(args, "quarter", None):
+        try:
+            return Filters.for_quarter(args.quarter, **dims)
+        except ValueError as exc:
+            raise UserError(str(exc)) from exc
+    lo, hi = data_range(store)
+    start = _parse_date(args.date_from, "--from") if args.date_from else lo
+    end = _parse_date(args.date_to, "--to") if args.date_to else hi
+    try:
+        return Filters(start=start, end=end, **dims)
+    except ValueError as exc:
+        raise UserError(str(exc)) from exc
+
+
+def data_range(store: Store) -> tuple[date, date]:
+    """First and last lead date in the store (today when empty)."""
+    row = store.query("SELECT min(created_at) AS lo, max(coalesce(closed_at, created_at)) AS hi FROM leads")
+    lo, hi = row["lo"].iloc[0], row["hi"].iloc[0]
+    if pd.isna(lo):
+        today = date.today()
+        return today, today
+    return pd.Timestamp(lo).date(), pd.Timestamp(hi).date()
+
+
+def open_store(path: str, *, read_only: bool = True) -> Store:
+    """Open an existing store for a command (read-only by default)."""
+    if path != ":memory:" and not Path(path).exists():
+        raise UserError(
+            f"The store {path} does not exist. Create it with 'python -m analytics demo --db {path}'."
+        )
+    return Store(path, read_only=read_only) if read_only else Store(path)
+
+
+def cli_scope(args: argparse.Namespace) -> Scope:
+    """The scope a CLI command runs under: the local operator is a leader."""
+    return Scope.leader(user="cli")
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, float) and value != value:  # NaN
+        return None
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "item"):
+        return _jsonable(value.item())
+    return value
+
+
+def emit(result: pd.DataFrame | dict[str, Any] | list[Any], fmt: str, out: str | None = None) -> None:
+    """Print (or write) a result as a table, CSV or JSON (a list of row objects)."""
+    if isinstance(result, pd.DataFrame):
+        if fmt == "csv":
+            text = result.to_csv(index=False)
+        elif fmt == "json":
+            rows = [{k: _jsonable(v) for k, v in row.items()} for row in result.to_dict(orient="records")]
+            text = json.dumps(rows, ensure_ascii=False, indent=2) + "\n"
+        else:
+            text = (result.to_string(index=False) if len(result) else "(no rows)") + "\n"
+    else:
+        text = json.dumps(result, ensure_ascii=False, indent=2, default=_jsonable) + "\n"
+    if out:
+        Path(out).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser with every registered command."""
+    parser = argparse.ArgumentParser(
+        prog="python -m analytics",
+        description="Quarterly performance & incentive lab: every analysis, headless.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log query timings")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.func(args) or 0)
+    except (UserError, StoreError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; nothing was changed by an unfinished import.", file=sys.stderr)
+        return 130

@@ -1,0 +1,1 @@
+"""Streamlit-aware helpers: cached data access, filters, i18n, formatting, figures."""

@@ -1,0 +1,67 @@
+"""Message catalogue (gettext .po files read with Babel) and the current UI language.
+
+English text is the message id; ``locales/zh/LC_MESSAGES/*.po`` hold the Simplified
+Chinese translations (one .po file per area of the product, merged at load). Every
+user-visible string in pages/ and ui/ goes through :func:`t` (or :func:`tn` for plurals).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import streamlit as st
+from babel.messages.pofile import read_po
+
+LANGS = ("en", "zh")
+DEFAULT_LANG = "en"
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+LANG_KEY = "lang"
+
+
+@lru_cache(maxsize=4)
+def catalogue(lang: str) -> dict[str, str | tuple[str, ...]]:
+    """msgid -> translation for ``lang`` (empty for English, whose ids are the text)."""
+    out: dict[str, str | tuple[str, ...]] = {}
+    folder = LOCALES_DIR / lang / "LC_MESSAGES"
+    if lang == "en" or not folder.exists():
+        return out
+    for po in sorted(folder.glob("*.po")):
+        with po.open("rb") as fh:
+            cat = read_po(fh, locale="zh_Hans_CN" if lang == "zh" else lang)
+        for msg in cat:
+            if not msg.id or not msg.string:
+                continue
+            key = msg.id[0] if isinstance(msg.id, tuple) else msg.id
+            out[key] = tuple(msg.string) if isinstance(msg.string, tuple) else msg.string
+    return out
+
+
+def current_lang() -> str:
+    """The UI language of this session (``en`` or ``zh``)."""
+    try:
+        lang = st.session_state.get(LANG_KEY, DEFAULT_LANG)
+    except Exception:  # outside a Streamlit session
+        lang = DEFAULT_LANG
+    return lang if lang in LANGS else DEFAULT_LANG
+
+
+def t(msgid: str, /, lang: str | None = None, **params: object) -> str:
+    """Translate ``msgid`` and fill ``{placeholders}`` from ``params``."""
+    text = catalogue(lang or current_lang()).get(msgid, msgid)
+    if isinstance(text, tuple):
+        text = text[0]
+    return text.format(**params) if params else text
+
+
+def tn(singular: str, plural: str, n: int, /, lang: str | None = None, **params: object) -> str:
+    """Plural-aware translation; ``{n}`` is available in the text."""
+    lang = lang or current_lang()
+    found = catalogue(lang).get(singular)
+    if isinstance(found, tuple):
+        text = found[0]  # Chinese has one plural form
+    elif isinstance(found, str):
+        text = found
+    else:
+        text = singular if n == 1 else plural
+    return text.format(n=n, **params)
