@@ -17,6 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pandas as pd
 
 from analytics.filters import Filters
@@ -28,6 +29,8 @@ from analytics.store import Store, StoreError
 COMMAND_MODULES = (
     "analytics.commands",
     "analytics.ingest",
+    "analytics.incentives",
+    "analytics.pilots",
 )
 DEFAULT_DB = "data/demo.duckdb"
 
@@ -102,7 +105,14 @@ def open_store(path: str, *, read_only: bool = True) -> Store:
         raise UserError(
             f"The store {path} does not exist. Create it with 'python -m analytics demo --db {path}'."
         )
-    return Store(path, read_only=read_only) if read_only else Store(path)
+    if not read_only:
+        return Store(path)
+    try:
+        return Store(path, read_only=True)
+    except duckdb.ConnectionException:
+        # this process already holds the file read-write (tests, an in-process caller):
+        # DuckDB refuses a second configuration, so share the read-write one.
+        return Store(path)
 
 
 def cli_scope(args: argparse.Namespace) -> Scope:

@@ -19,6 +19,9 @@ from analytics.cli import (
 )
 from analytics.store import Store
 
+#: DuckDB memory cap while building a demo store (keeps a 10M-lead build under 6 GB RSS).
+DEMO_MEMORY_LIMIT = "3GB"
+
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     path = Path(args.db)
@@ -41,6 +44,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
     try:
         with Store(tmp) as store:
+            # bound DuckDB's memory (it spills to a temp folder beside the file) for 10M-lead builds
+            store.execute(f"SET memory_limit = '{DEMO_MEMORY_LIMIT}'")
+            store.execute("SET preserve_insertion_order = false")
             result = demo.generate(store, seed=args.seed, n_leads=args.leads, progress=progress)
         tmp.rename(path)
     finally:

@@ -98,10 +98,10 @@ SKILL_CONVERSION = 0.35  # conversion multiplier exp(0.35 * skill), normalised t
 PILOT_START = Quarter(2025, 2)
 PILOT_COLLAB_EFFECT = 8.0  # collaboration_score points (SD about 10)
 PILOT_CONVERSION_MULT = 1.08  # pilot teams' leads convert 8% more from the pilot start
-#: Quota setting: share of reps expected to reach 80% of target, and how much of a rep's
-#: skill (track record) the target reflects (1 = all of it).
-TARGET_BASE_COVERAGE = 0.80
-TARGET_HISTORY_WEIGHT = 0.9
+#: Quota setting: share of reps expected to reach 80% of target, and the elasticity of a
+#: rep's target to their territory potential (1 = proportional).
+TARGET_BASE_COVERAGE = 0.72
+TARGET_HISTORY_WEIGHT = 1.0
 ACCELERATOR_RENEWAL_DROP = 0.30  # renewal probability lost by reps in the accelerator band
 ACCELERATOR_NPS_DROP = 2.0  # NPS points lost on their accounts in that quarter
 RENEWAL_PROB = np.array([0.70, 0.78, 0.85, 0.88])
@@ -343,7 +343,7 @@ def _calls_chunk(
 
 def _touches_chunk(rng: np.random.Generator, leads: dict[str, np.ndarray], n_days: int) -> dict[str, np.ndarray]:
     """Marketing touchpoints: first touch from the source, later ones depend on the outcome."""
-    k = 1 + rng.poisson(2.0, len(leads["day"]))
+    k = np.minimum(1 + rng.poisson(2.0, len(leads["day"])), 59)
     idx = np.repeat(np.arange(len(k)), k)
     pos = np.arange(len(idx)) - np.repeat(np.cumsum(k) - k, k)
     won = (leads["status"] == 1)[idx]
@@ -355,7 +355,8 @@ def _touches_chunk(rng: np.random.Generator, leads: dict[str, np.ndarray], n_day
     span = np.maximum(end - leads["day"], 0)[idx]
     first_day = leads["day"][idx] - rng.integers(0, 8, len(idx))
     day = np.where(pos == 0, first_day, leads["day"][idx] + np.floor(rng.random(len(idx)) * (span + 1)).astype(np.int64))
-    seconds = day * 86400 + rng.integers(8 * 3600, 22 * 3600, len(idx)) + pos
+    # whole minutes plus the position (< 60) in seconds: a lead's touch times never collide
+    seconds = day * 86400 + 60 * rng.integers(8 * 60, 22 * 60, len(idx)) + pos
     return {"lead": idx, "channel": channel, "seconds": seconds}
 
 
@@ -427,17 +428,17 @@ def _quarter_index(days: np.ndarray) -> np.ndarray:
     return ((dates.year - DATA_START.year) * 4 + (dates.month - 1) // 3).to_numpy()
 
 
-def _targets(total: np.ndarray, ramp: np.ndarray, rep_type: np.ndarray) -> np.ndarray:
-    """Quarterly targets from each rep's run-rate (territory and skill), per role and quarter.
+def _targets(total: np.ndarray, ramp: np.ndarray, rep_type: np.ndarray, potential: np.ndarray) -> np.ndarray:
+    """Quarterly targets from each rep's territory potential, per role and quarter.
 
-    A rep's quota follows their average quarterly revenue (weight TARGET_HISTORY_WEIGHT on
-    a log scale); the level is set so that TARGET_BASE_COVERAGE of the role's reps reach
-    80% of target in that quarter.
+    A rep's quota follows the expected value of the leads their territory receives
+    (``potential``: base conversion x typical deal size, no rep skill), so attainment
+    still reflects skill; the level is set so that TARGET_BASE_COVERAGE of the role's reps
+    reach 80% of target in that quarter.
     """
-    with np.errstate(divide="ignore", invalid="ignore"):
-        run_rate = np.nansum(total, axis=1) / np.maximum(ramp.sum(axis=1), 1e-9)
-    run_rate = np.where(run_rate > 0, run_rate, np.nanmedian(run_rate[run_rate > 0]))
-    history = run_rate[:, None] ** TARGET_HISTORY_WEIGHT * ramp
+    per_quarter = potential / np.maximum(ramp.sum(axis=1), 1e-9)
+    per_quarter = np.where(per_quarter > 0, per_quarter, np.median(per_quarter[per_quarter > 0]))
+    history = per_quarter[:, None] ** TARGET_HISTORY_WEIGHT * ramp
     target = np.zeros_like(total)
     for ti in range(4):
         for qi in range(total.shape[1]):
@@ -448,7 +449,9 @@ def _targets(total: np.ndarray, ramp: np.ndarray, rep_type: np.ndarray) -> np.nd
     return target
 
 
-def _renewals_and_targets(cur: object, rng: np.random.Generator, org: _Org, quarters: list[Quarter]) -> dict[str, object]:
+def _renewals_and_targets(
+    cur: object, rng: np.random.Generator, org: _Org, quarters: list[Quarter], potential: np.ndarray
+) -> dict[str, object]:
     """Legacy accounts, renewals, upsells and targets, with the accelerator side effect."""
     n_days = (DATA_END - DATA_START).days + 1
     new = cur.execute("""
@@ -500,7 +503,7 @@ def _renewals_and_targets(cur: object, rng: np.random.Generator, org: _Org, quar
     employed = np.clip((q_start[None, :] + q_len[None, :] - org.hire_day[:, None]) / q_len[None, :], 0, 1)
     ramp = np.where(q_start[None, :] - org.hire_day[:, None] < 180, 0.7, 1.0) * employed
     noise = np.exp(0.05 * rng.standard_normal(total.shape))
-    target = _targets(total, ramp, org.rep_type) * noise
+    target = _targets(total, ramp, org.rep_type, potential) * noise
     accel = (total > 1.2 * target) & (target > 0)
     # the side effect: accelerator reps let their renewals slip in that quarter
     due_q = _quarter_index(due)
@@ -513,7 +516,7 @@ def _renewals_and_targets(cur: object, rng: np.random.Generator, org: _Org, quar
     final = total.copy()
     np.add.at(final, (rep[base_renew], _quarter_index(due[base_renew])), -renew_amount[base_renew])
     np.add.at(final, (rep[renewed], _quarter_index(signed[renewed])), renew_amount[renewed])
-    target = np.round(_targets(final, ramp, org.rep_type) * noise, -3)
+    target = np.round(_targets(final, ramp, org.rep_type, potential) * noise, -3)
     renew_df = pd.DataFrame({"account_id": acc[renewed], "rep": rep[renewed], "day": signed[renewed],
                              "amount": renew_amount[renewed], "deal_type": "renewal", "margin": 0.55})
     up_df = pd.DataFrame({"account_id": new["account_id"].to_numpy()[up], "rep": new_rep[up], "day": up_day[up],
@@ -696,20 +699,27 @@ def generate(
     quarters = quarters_between(DATA_START, DATA_END)
     days = np.array([DATA_START + timedelta(days=i) for i in range((DATA_END - DATA_START).days + 1)])
     day_w = _day_weights(days)
+    # One transaction per step keeps memory flat at 10M leads; the CLI builds into a temporary
+    # file and renames it when done, so a failed build never leaves a half-built store behind.
     with store.transaction() as cur:
         _entities(cur, org)
-        offset = {"lead": 1, "call": 1}
-        n_chunks = -(-n_leads // CHUNK_LEADS)
-        for c in range(n_chunks):
-            size = min(CHUNK_LEADS, n_leads - c * CHUNK_LEADS)
-            crng = np.random.default_rng([seed, 100 + c])
-            leads = _leads_chunk(crng, org, size, day_w, drops)
-            calls = _calls_chunk(crng, leads, len(days), drops)
-            touches = _touches_chunk(crng, leads, len(days))
+    offset = {"lead": 1, "call": 1}
+    potential = np.zeros(org.n_reps)
+    n_chunks = -(-n_leads // CHUNK_LEADS)
+    for c in range(n_chunks):
+        size = min(CHUNK_LEADS, n_leads - c * CHUNK_LEADS)
+        crng = np.random.default_rng([seed, 100 + c])
+        leads = _leads_chunk(crng, org, size, day_w, drops)
+        calls = _calls_chunk(crng, leads, len(days), drops)
+        touches = _touches_chunk(crng, leads, len(days))
+        with store.transaction() as cur:
             _insert_chunk(cur, org, offset, leads, calls, touches)
-            say((c + 1) / (n_chunks + 1), f"leads {offset['lead'] - 1:,} of {n_leads:,}")
-        prng = np.random.default_rng([seed, 2])
-        extra = _renewals_and_targets(cur, prng, org, quarters)
+        value = SEGMENT_BASE_RATE[leads["segment"]] * SOURCE_MULT[leads["source"]] * SEGMENT_DEAL_MEDIAN[leads["segment"]]
+        potential += np.bincount(leads["rep"], weights=value, minlength=org.n_reps)
+        say((c + 1) / (n_chunks + 1), f"leads {offset['lead'] - 1:,} of {n_leads:,}")
+    prng = np.random.default_rng([seed, 2])
+    with store.transaction() as cur:
+        extra = _renewals_and_targets(cur, prng, org, quarters, potential)
         _nps(cur, prng, org, extra["acc_rep"], extra["accel"])  # type: ignore[arg-type]
         _rep_metrics(cur, prng, org, quarters, extra["accel"], extra["ramp"])  # type: ignore[arg-type]
         info = {

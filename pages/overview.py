@@ -48,11 +48,16 @@ right.plotly_chart(charts.rate_with_interval(weekly, "week_start", "conversion_r
     "rate": t("Won / closed"), "interval": t("95% interval"),
 }), width="stretch")
 last = weekly.iloc[-1]
-gap = last["cum_won_revenue"] - last["target_pace"]
 if last["target_pace"] > 0:
     st.markdown(t("**Pace check:** {actual} won against a target pace of {pace} ({ratio} of pace).",
                   actual=fmt.money(last["cum_won_revenue"], compact=True),
                   pace=fmt.money(last["target_pace"], compact=True),
                   ratio=fmt.percent(last["cum_won_revenue"] / last["target_pace"])))
+columns = {
+    "week_start": t("Week starting"), "leads": t("Leads"), "closed": t("Closed"), "won": t("Won"),
+    "conversion_rate": t("Conversion rate"), "conversion_lo": t("Interval low"), "conversion_hi": t("Interval high"),
+    "won_revenue": t("Won revenue"), "cum_won_revenue": t("Won revenue to date"), "target_pace": t("Target pace"),
+    "band_lo": t("80% of pace"), "band_hi": t("120% of pace"),
+}
 with st.expander(t("Weekly figures")):
-    st.dataframe(weekly.rename(columns=lambda c: t(c)), hide_index=True, width="stretch")
+    st.dataframe(weekly.rename(columns=columns), hide_index=True, width="stretch")

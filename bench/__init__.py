@@ -1,0 +1,1 @@
+"""Benchmarks: python -m bench [--leads N ...] (see docs/benchmarks.md)."""
