@@ -21,7 +21,6 @@ import duckdb
 import pandas as pd
 
 from analytics.filters import Filters
-from analytics.periods import Quarter
 from analytics.scope import Scope
 from analytics.store import Store, StoreError
 
@@ -29,8 +28,12 @@ from analytics.store import Store, StoreError
 COMMAND_MODULES = (
     "analytics.commands",
     "analytics.ingest",
+    "analytics.users",
     "analytics.incentives",
     "analytics.pilots",
+    "analytics.attribution",
+    "analytics.anomalies",
+    "analytics.talk_tracks",
 )
 DEFAULT_DB = "data/demo.duckdb"
 
@@ -46,8 +49,12 @@ def add_db(parser: argparse.ArgumentParser) -> None:
 
 def add_format(parser: argparse.ArgumentParser, *, default: str = "table") -> None:
     """Add the common ``--format`` option (table for people, csv/json for machines)."""
-    parser.add_argument("--format", choices=("table", "csv", "json"), default=default,
-                        help="output format; csv and json keep stable English column names")
+    parser.add_argument(
+        "--format",
+        choices=("table", "csv", "json"),
+        default=default,
+        help="output format; csv and json keep stable English column names",
+    )
     parser.add_argument("--out", help="write the result to this file instead of stdout")
 
 
@@ -102,9 +109,7 @@ def data_range(store: Store) -> tuple[date, date]:
 def open_store(path: str, *, read_only: bool = True) -> Store:
     """Open an existing store for a command (read-only by default)."""
     if path != ":memory:" and not Path(path).exists():
-        raise UserError(
-            f"The store {path} does not exist. Create it with 'python -m analytics demo --db {path}'."
-        )
+        raise UserError(f"The store {path} does not exist. Create it with 'python -m analytics demo --db {path}'.")
     if not read_only:
         return Store(path)
     try:
@@ -165,8 +170,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
     try:
         return int(args.func(args) or 0)
     except (UserError, StoreError, ValueError) as exc:

@@ -59,8 +59,12 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def _cmd_info(args: argparse.Namespace) -> int:
     store = open_store(args.db)
     info = store.info()
-    out = {"db": args.db, "schema_version": store.schema_version(), "tables": store.table_counts(),
-           "info": {k: v for k, v in info.items() if k != "planted"}}
+    out = {
+        "db": args.db,
+        "schema_version": store.schema_version(),
+        "tables": store.table_counts(),
+        "info": {k: v for k, v in info.items() if k != "planted"},
+    }
     emit(out, "json")
     return 0
 

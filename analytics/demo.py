@@ -36,37 +36,61 @@ CHUNK_LEADS = 500_000
 LEADS_PER_REP = 830
 
 REGIONS = [
-    ("R01", "Shanghai", "上海", 0.14), ("R02", "Beijing", "北京", 0.13),
-    ("R03", "Guangzhou", "广州", 0.11), ("R04", "Shenzhen", "深圳", 0.10),
-    ("R05", "Hangzhou", "杭州", 0.09), ("R06", "Chengdu", "成都", 0.08),
-    ("R07", "Wuhan", "武汉", 0.07), ("R08", "Nanjing", "南京", 0.07),
-    ("R09", "Xi'an", "西安", 0.06), ("R10", "Chongqing", "重庆", 0.05),
-    ("R11", "Shenyang", "沈阳", 0.05), ("R12", "Xiamen", "厦门", 0.05),
+    ("R01", "Shanghai", "上海", 0.14),
+    ("R02", "Beijing", "北京", 0.13),
+    ("R03", "Guangzhou", "广州", 0.11),
+    ("R04", "Shenzhen", "深圳", 0.10),
+    ("R05", "Hangzhou", "杭州", 0.09),
+    ("R06", "Chengdu", "成都", 0.08),
+    ("R07", "Wuhan", "武汉", 0.07),
+    ("R08", "Nanjing", "南京", 0.07),
+    ("R09", "Xi'an", "西安", 0.06),
+    ("R10", "Chongqing", "重庆", 0.05),
+    ("R11", "Shenyang", "沈阳", 0.05),
+    ("R12", "Xiamen", "厦门", 0.05),
 ]
 TEAM_TYPES = ["telesales", "field", "key_account", "channel"]
 TEAM_TYPE_SHARE = np.array([0.35, 0.30, 0.20, 0.15])
-TEAM_TYPE_NAMES = {"telesales": ("Telesales", "电销"), "field": ("Field", "地推"),
-                   "key_account": ("Key Accounts", "大客户"), "channel": ("Channel", "渠道")}
+TEAM_TYPE_NAMES = {
+    "telesales": ("Telesales", "电销"),
+    "field": ("Field", "地推"),
+    "key_account": ("Key Accounts", "大客户"),
+    "channel": ("Channel", "渠道"),
+}
 MONTHLY_SALARY = {"telesales": 8_000, "field": 15_000, "key_account": 25_000, "channel": 12_000}
 
 SEGMENTS = ["smb", "mid_market", "enterprise", "public_sector"]
-SEGMENT_NAMES_ZH = {"smb": "小微企业", "mid_market": "中型企业", "enterprise": "大型企业", "public_sector": "政府及公共事业"}
+SEGMENT_NAMES_ZH = {
+    "smb": "小微企业",
+    "mid_market": "中型企业",
+    "enterprise": "大型企业",
+    "public_sector": "政府及公共事业",
+}
 SEGMENT_SHARE = np.array([0.45, 0.30, 0.15, 0.10])
 #: Conversion probability of a public-channel lead, average rep, no talk track, by segment.
 SEGMENT_BASE_RATE = np.array([0.085, 0.065, 0.045, 0.050])
 SEGMENT_DEAL_MEDIAN = np.array([20_000.0, 90_000.0, 400_000.0, 250_000.0])
 SEGMENT_CYCLE_MEAN = np.array([25.0, 50.0, 95.0, 110.0])
 #: P(team type | segment): rows follow SEGMENTS, columns TEAM_TYPES.
-SEGMENT_TEAM_TYPE = np.array([
-    [0.65, 0.10, 0.00, 0.25],
-    [0.15, 0.55, 0.10, 0.20],
-    [0.00, 0.30, 0.70, 0.00],
-    [0.00, 0.50, 0.50, 0.00],
-])
+SEGMENT_TEAM_TYPE = np.array(
+    [
+        [0.65, 0.10, 0.00, 0.25],
+        [0.15, 0.55, 0.10, 0.20],
+        [0.00, 0.30, 0.70, 0.00],
+        [0.00, 0.50, 0.50, 0.00],
+    ]
+)
 
 SOURCES = ["website", "search_ads", "social_media", "referral", "partner", "trade_show", "outbound"]
-SOURCE_NAMES_ZH = {"website": "官网", "search_ads": "搜索广告", "social_media": "社交媒体", "referral": "老客户转介绍",
-                   "partner": "合作伙伴", "trade_show": "展会", "outbound": "主动外呼"}
+SOURCE_NAMES_ZH = {
+    "website": "官网",
+    "search_ads": "搜索广告",
+    "social_media": "社交媒体",
+    "referral": "老客户转介绍",
+    "partner": "合作伙伴",
+    "trade_show": "展会",
+    "outbound": "主动外呼",
+}
 PUBLIC_SOURCES = ("website", "search_ads", "social_media")
 SOURCE_SHARE = np.array([0.22, 0.20, 0.13, 0.12, 0.10, 0.08, 0.15])
 _PUBLIC_MULT = np.array([1.05, 1.00, 0.90])
@@ -77,15 +101,24 @@ SOURCE_MULT = np.array([*_PUBLIC_MULT, REFERRAL_RATIO * _POOLED_PUBLIC, 1.8, 1.4
 SOURCE_CYCLE_MULT = np.array([1.0, 1.0, 1.0, 0.7, 0.9, 1.1, 1.2])
 
 TALK_TRACKS = ["product_scenario", "price_anchor", "roi_calculator", "case_study", "competitor_comparison"]
-TALK_TRACK_NAMES_ZH = {"product_scenario": "产品使用场景", "price_anchor": "价格锚定", "roi_calculator": "投资回报测算",
-                       "case_study": "客户案例", "competitor_comparison": "竞品对比"}
+TALK_TRACK_NAMES_ZH = {
+    "product_scenario": "产品使用场景",
+    "price_anchor": "价格锚定",
+    "roi_calculator": "投资回报测算",
+    "case_study": "客户案例",
+    "competitor_comparison": "竞品对比",
+}
 #: The planted talk-track effect: conversion probability x1.20 when used (relative lift 0.20).
 PRODUCT_SCENARIO_LIFT = 0.20
 #: Propensity (logit) of product_scenario: intercept, per SD of rep skill, per segment.
 _SCENARIO_LOGIT = (-0.6, 0.9, np.array([0.6, 0.2, -0.4, -0.5]))
 #: Other tags: (logit intercept, per SD of rep skill); none affects conversion.
-_OTHER_TAG_LOGIT = {"price_anchor": (-1.2, 0.3), "roi_calculator": (-1.0, 0.0),
-                    "case_study": (-0.8, 0.0), "competitor_comparison": (-1.4, 0.0)}
+_OTHER_TAG_LOGIT = {
+    "price_anchor": (-1.2, 0.3),
+    "roi_calculator": (-1.0, 0.0),
+    "case_study": (-0.8, 0.0),
+    "competitor_comparison": (-1.4, 0.0),
+}
 
 CHANNELS = ["organic_search", "paid_search", "social", "email", "webinar", "event", "referral", "partner", "display"]
 _FIRST_CHANNEL = np.array([0, 1, 2, 6, 7, 5, 3])  # first touch by SOURCES index
@@ -106,19 +139,69 @@ ACCELERATOR_RENEWAL_DROP = 0.30  # renewal probability lost by reps in the accel
 ACCELERATOR_NPS_DROP = 2.0  # NPS points lost on their accounts in that quarter
 RENEWAL_PROB = np.array([0.70, 0.78, 0.85, 0.88])
 UPSELL_PROB = 0.15
-HOLIDAYS = [(date(2024, 2, 9), date(2024, 2, 17)), (date(2025, 1, 28), date(2025, 2, 4)),
-            (date(2024, 10, 1), date(2024, 10, 7)), (date(2025, 10, 1), date(2025, 10, 8))]
+HOLIDAYS = [
+    (date(2024, 2, 9), date(2024, 2, 17)),
+    (date(2025, 1, 28), date(2025, 2, 4)),
+    (date(2024, 10, 1), date(2024, 10, 7)),
+    (date(2025, 10, 1), date(2025, 10, 8)),
+]
 DROP_SHARE = 0.92  # share of the planted segment's wins that are lost in a drop week
 
-_SURNAMES = ["Wang", "Li", "Zhang", "Liu", "Chen", "Yang", "Zhao", "Huang", "Zhou", "Wu", "Xu", "Sun",
-             "Hu", "Zhu", "Gao", "Lin", "He", "Guo", "Ma", "Luo"]
-_GIVEN = ["Wei", "Fang", "Na", "Min", "Jing", "Lei", "Qiang", "Yan", "Jie", "Tao", "Ming", "Chao", "Xiu",
-          "Hui", "Yu", "Ping", "Gang", "Hong", "Jun", "Li", "Bo", "Ning", "Kai", "Rui"]
-_EVIDENCE = ["Helped {peer} close a multi-site deal by preparing the technical proposal.",
-             "Answered the delivery team's escalation within two hours during quarter end.",
-             "Ran two onboarding sessions for new hires on discovery questions.",
-             "Shared a reusable ROI template that three peers adopted.",
-             "Covered {peer}'s accounts during leave without a missed renewal."]
+_SURNAMES = [
+    "Wang",
+    "Li",
+    "Zhang",
+    "Liu",
+    "Chen",
+    "Yang",
+    "Zhao",
+    "Huang",
+    "Zhou",
+    "Wu",
+    "Xu",
+    "Sun",
+    "Hu",
+    "Zhu",
+    "Gao",
+    "Lin",
+    "He",
+    "Guo",
+    "Ma",
+    "Luo",
+]
+_GIVEN = [
+    "Wei",
+    "Fang",
+    "Na",
+    "Min",
+    "Jing",
+    "Lei",
+    "Qiang",
+    "Yan",
+    "Jie",
+    "Tao",
+    "Ming",
+    "Chao",
+    "Xiu",
+    "Hui",
+    "Yu",
+    "Ping",
+    "Gang",
+    "Hong",
+    "Jun",
+    "Li",
+    "Bo",
+    "Ning",
+    "Kai",
+    "Rui",
+]
+_EVIDENCE = [
+    "Helped {peer} close a multi-site deal by preparing the technical proposal.",
+    "Answered the delivery team's escalation within two hours during quarter end.",
+    "Ran two onboarding sessions for new hires on discovery questions.",
+    "Shared a reusable ROI template that three peers adopted.",
+    "Covered {peer}'s accounts during leave without a missed renewal.",
+]
 
 
 @dataclass(frozen=True)
@@ -174,12 +257,8 @@ class _Org:
         self.team_region = np.array([t[0] for t in team_rows])
         self.team_type = np.array([t[1] for t in team_rows])
         self.team_ids = [f"T{i + 1:03d}" for i in range(len(team_rows))]
-        self.team_names = [
-            f"{REGIONS[ri][1]} {TEAM_TYPE_NAMES[TEAM_TYPES[ti]][0]} {k}" for ri, ti, k in team_rows
-        ]
-        self.team_names_zh = [
-            f"{REGIONS[ri][2]}{TEAM_TYPE_NAMES[TEAM_TYPES[ti]][1]}{k}组" for ri, ti, k in team_rows
-        ]
+        self.team_names = [f"{REGIONS[ri][1]} {TEAM_TYPE_NAMES[TEAM_TYPES[ti]][0]} {k}" for ri, ti, k in team_rows]
+        self.team_names_zh = [f"{REGIONS[ri][2]}{TEAM_TYPE_NAMES[TEAM_TYPES[ti]][1]}{k}组" for ri, ti, k in team_rows]
         # pilot: two field teams in the two largest regions
         field = [i for i in range(len(team_rows)) if self.team_type[i] == 1]
         self.pilot_teams = sorted({min(i for i in field if self.team_region[i] == r) for r in (0, 1)})
@@ -196,9 +275,7 @@ class _Org:
         first_of_team = np.r_[0, np.cumsum(counts)[:-1]]
         self.manager = first_of_team[self.rep_team]
         self.is_lead = np.arange(n) == self.manager
-        hire_offset = np.where(
-            rng.random(n) < 0.15, rng.integers(0, 600, n), -rng.integers(90, 3000, n)
-        )
+        hire_offset = np.where(rng.random(n) < 0.15, rng.integers(0, 600, n), -rng.integers(90, 3000, n))
         hire_offset[self.is_lead] = -rng.integers(1000, 3000, self.is_lead.sum())
         self.hire_day = hire_offset  # days relative to DATA_START
         base = np.array([MONTHLY_SALARY[t] for t in TEAM_TYPES])[self.rep_type]
@@ -206,8 +283,10 @@ class _Org:
         self.names = [
             f"{_SURNAMES[a]} {_GIVEN[b]}{'' if c == 0 else ' ' + str(c + 1)}"
             for a, b, c in zip(
-                rng.integers(0, len(_SURNAMES), n), rng.integers(0, len(_GIVEN), n),
-                np.arange(n) // (len(_SURNAMES) * len(_GIVEN)), strict=True,
+                rng.integers(0, len(_SURNAMES), n),
+                rng.integers(0, len(_GIVEN), n),
+                np.arange(n) // (len(_SURNAMES) * len(_GIVEN)),
+                strict=True,
             )
         ]
         # rep pools per (region, team type) for lead assignment
@@ -239,8 +318,7 @@ def _drop_plan(rng: np.random.Generator, org: _Org, n_drops: int) -> list[dict[s
         if any(abs((week - d["week_start"]).days) < 28 for d in drops):  # type: ignore[operator]
             continue
         segment = "enterprise" if len(drops) % 3 != 1 else "mid_market"
-        drops.append({"region_index": region, "region_id": REGIONS[region][0], "week_start": week,
-                      "segment": segment})
+        drops.append({"region_index": region, "region_id": REGIONS[region][0], "week_start": week, "segment": segment})
     return drops
 
 
@@ -297,18 +375,40 @@ def _leads_chunk(
     # planted drops: one segment's wins in one region-week turn into losses
     for d in drops:
         w0 = (d["week_start"] - DATA_START).days  # type: ignore[operator]
-        hit = (won & (region == d["region_index"]) & (segment == SEGMENTS.index(str(d["segment"])))
-               & (close >= w0) & (close < w0 + 7) & (rng.random(n) < DROP_SHARE))
+        hit = (
+            won
+            & (region == d["region_index"])
+            & (segment == SEGMENTS.index(str(d["segment"])))
+            & (close >= w0)
+            & (close < w0 + 7)
+            & (rng.random(n) < DROP_SHARE)
+        )
         won = won & ~hit
     status = np.where(is_open, 0, np.where(won, 1, 2))  # open / won / lost
     margin = np.clip(0.42 + 0.06 * rng.standard_normal(n), 0.15, 0.7)
     errors = rng.poisson(np.clip(0.12 - 0.05 * skill, 0.01, None))
     stage_u = rng.random(n)
-    max_stage = np.where(status == 1, 4, np.where(status == 2, np.floor(stage_u * 4), np.floor(stage_u * 3))).astype(int)
-    return {"day": day, "region": region, "segment": segment, "source": source, "rep": rep,
-            "status": status, "close": np.where(is_open, -1, close), "amount": amount, "scenario": scenario,
-            "other": other, "skill": skill, "cycle": cycle, "max_stage": max_stage, "ttype": org.rep_type[rep],
-            "margin": margin, "errors": errors}
+    max_stage = np.where(status == 1, 4, np.where(status == 2, np.floor(stage_u * 4), np.floor(stage_u * 3))).astype(
+        int
+    )
+    return {
+        "day": day,
+        "region": region,
+        "segment": segment,
+        "source": source,
+        "rep": rep,
+        "status": status,
+        "close": np.where(is_open, -1, close),
+        "amount": amount,
+        "scenario": scenario,
+        "other": other,
+        "skill": skill,
+        "cycle": cycle,
+        "max_stage": max_stage,
+        "ttype": org.rep_type[rep],
+        "margin": margin,
+        "errors": errors,
+    }
 
 
 def _calls_chunk(
@@ -331,14 +431,26 @@ def _calls_chunk(
         tag_bits = tag_bits | np.where(has, 1 << bit, 0)
     for d in drops:  # reps stopped pitching the usage scenario in the drop week
         w0 = (d["week_start"] - DATA_START).days  # type: ignore[operator]
-        hit = ((leads["region"][idx] == d["region_index"]) & (day >= w0) & (day < w0 + 7)
-               & (leads["segment"][idx] == SEGMENTS.index(str(d["segment"]))) & (rng.random(len(idx)) < 0.8))
+        hit = (
+            (leads["region"][idx] == d["region_index"])
+            & (day >= w0)
+            & (day < w0 + 7)
+            & (leads["segment"][idx] == SEGMENTS.index(str(d["segment"])))
+            & (rng.random(len(idx)) < 0.8)
+        )
         tag_bits = np.where(hit, tag_bits & ~1, tag_bits)
     ttype = leads["ttype"][idx]
     duration = np.round(np.array([240.0, 900.0, 1200.0, 600.0])[ttype] * np.exp(0.4 * rng.standard_normal(len(idx))))
     score = np.clip(50 + 12 * leads["skill"][idx] + 10 * rng.standard_normal(len(idx)), 0, 100).round(1)
-    return {"lead": idx, "seconds": seconds, "tags": tag_bits, "duration": duration.astype(np.int64),
-            "score": score, "rep": leads["rep"][idx], "day": day}
+    return {
+        "lead": idx,
+        "seconds": seconds,
+        "tags": tag_bits,
+        "duration": duration.astype(np.int64),
+        "score": score,
+        "rep": leads["rep"][idx],
+        "day": day,
+    }
 
 
 def _touches_chunk(rng: np.random.Generator, leads: dict[str, np.ndarray], n_days: int) -> dict[str, np.ndarray]:
@@ -348,32 +460,54 @@ def _touches_chunk(rng: np.random.Generator, leads: dict[str, np.ndarray], n_day
     pos = np.arange(len(idx)) - np.repeat(np.cumsum(k) - k, k)
     won = (leads["status"] == 1)[idx]
     u = rng.random(len(idx))
-    later = np.where(won, (u[:, None] > np.cumsum(_LATER_CHANNEL_WON)[None, :]).sum(axis=1),
-                     (u[:, None] > np.cumsum(_LATER_CHANNEL_LOST)[None, :]).sum(axis=1)).clip(0, len(CHANNELS) - 1)
+    later = np.where(
+        won,
+        (u[:, None] > np.cumsum(_LATER_CHANNEL_WON)[None, :]).sum(axis=1),
+        (u[:, None] > np.cumsum(_LATER_CHANNEL_LOST)[None, :]).sum(axis=1),
+    ).clip(0, len(CHANNELS) - 1)
     channel = np.where(pos == 0, _FIRST_CHANNEL[leads["source"][idx]], later)
     end = np.where(leads["close"] >= 0, leads["close"], n_days - 1)
     span = np.maximum(end - leads["day"], 0)[idx]
     first_day = leads["day"][idx] - rng.integers(0, 8, len(idx))
-    day = np.where(pos == 0, first_day, leads["day"][idx] + np.floor(rng.random(len(idx)) * (span + 1)).astype(np.int64))
+    day = np.where(
+        pos == 0, first_day, leads["day"][idx] + np.floor(rng.random(len(idx)) * (span + 1)).astype(np.int64)
+    )
     # whole minutes plus the position (< 60) in seconds: a lead's touch times never collide
     seconds = day * 86400 + 60 * rng.integers(8 * 60, 22 * 60, len(idx)) + pos
     return {"lead": idx, "channel": channel, "seconds": seconds}
 
 
-def _insert_chunk(cur: object, org: _Org, offset: dict[str, int], leads: dict[str, np.ndarray],
-                  calls: dict[str, np.ndarray], touches: dict[str, np.ndarray]) -> None:
+def _insert_chunk(
+    cur: object,
+    org: _Org,
+    offset: dict[str, int],
+    leads: dict[str, np.ndarray],
+    calls: dict[str, np.ndarray],
+    touches: dict[str, np.ndarray],
+) -> None:
     """Bulk-insert one chunk's leads, accounts, new deals, calls and touchpoints."""
     n = len(leads["day"])
     lead_no = offset["lead"] + np.arange(n)
-    lead_df = pd.DataFrame({
-        "lead_no": lead_no, "day": leads["day"], "source": leads["source"], "region": leads["region"],
-        "segment": leads["segment"], "rep": leads["rep"], "status": leads["status"], "close": leads["close"],
-        "stage": leads["max_stage"], "amount": leads["amount"], "margin": leads["margin"],
-        "errors": leads["errors"],
-    })
+    lead_df = pd.DataFrame(
+        {
+            "lead_no": lead_no,
+            "day": leads["day"],
+            "source": leads["source"],
+            "region": leads["region"],
+            "segment": leads["segment"],
+            "rep": leads["rep"],
+            "status": leads["status"],
+            "close": leads["close"],
+            "stage": leads["max_stage"],
+            "amount": leads["amount"],
+            "margin": leads["margin"],
+            "errors": leads["errors"],
+        }
+    )
     params = [DATA_START, SOURCES, [r[0] for r in REGIONS], SEGMENTS, org.rep_ids, STAGES]
     cur.register("lead_chunk", lead_df)
-    cur.execute("""
+    cur.execute(
+        """
         INSERT INTO leads
         SELECT 'L' || lpad(lead_no::VARCHAR, 9, '0'),
                ?::DATE + day::INTEGER,
@@ -383,40 +517,61 @@ def _insert_chunk(cur: object, org: _Org, offset: dict[str, int], leads: dict[st
                CASE WHEN close >= 0 THEN ?::DATE + close::INTEGER END,
                CASE WHEN status = 1 THEN 'A' || lpad(lead_no::VARCHAR, 9, '0') END,
                (?::VARCHAR[])[stage + 1]
-        FROM lead_chunk""", [params[0], *params[1:5], DATA_START, STAGES])
-    cur.execute("""
+        FROM lead_chunk""",
+        [params[0], *params[1:5], DATA_START, STAGES],
+    )
+    cur.execute(
+        """
         INSERT INTO accounts
         SELECT 'A' || lpad(lead_no::VARCHAR, 9, '0'), 'Account ' || lead_no::VARCHAR,
                (?::VARCHAR[])[segment + 1], (?::VARCHAR[])[region + 1]
-        FROM lead_chunk WHERE status = 1""", [SEGMENTS, [r[0] for r in REGIONS]])
-    cur.execute("""
+        FROM lead_chunk WHERE status = 1""",
+        [SEGMENTS, [r[0] for r in REGIONS]],
+    )
+    cur.execute(
+        """
         INSERT INTO deals
         SELECT 'D' || lpad(lead_no::VARCHAR, 9, '0'), 'L' || lpad(lead_no::VARCHAR, 9, '0'),
                'A' || lpad(lead_no::VARCHAR, 9, '0'), (?::VARCHAR[])[rep + 1], ?::DATE + close::INTEGER,
                amount, round(amount * margin, 2), 'new', errors
-        FROM lead_chunk WHERE status = 1""", [org.rep_ids, DATA_START])
+        FROM lead_chunk WHERE status = 1""",
+        [org.rep_ids, DATA_START],
+    )
     cur.unregister("lead_chunk")
-    call_df = pd.DataFrame({
-        "call_no": offset["call"] + np.arange(len(calls["lead"])), "lead_no": lead_no[calls["lead"]],
-        "rep": calls["rep"], "seconds": calls["seconds"], "duration": calls["duration"], "tags": calls["tags"],
-        "score": calls["score"],
-    })
+    call_df = pd.DataFrame(
+        {
+            "call_no": offset["call"] + np.arange(len(calls["lead"])),
+            "lead_no": lead_no[calls["lead"]],
+            "rep": calls["rep"],
+            "seconds": calls["seconds"],
+            "duration": calls["duration"],
+            "tags": calls["tags"],
+            "score": calls["score"],
+        }
+    )
     cur.register("call_chunk", call_df)
-    cur.execute("""
+    cur.execute(
+        """
         INSERT INTO calls
         SELECT 'C' || lpad(call_no::VARCHAR, 10, '0'), 'L' || lpad(lead_no::VARCHAR, 9, '0'),
                (?::VARCHAR[])[rep + 1], ?::TIMESTAMP + to_seconds(seconds), duration,
                list_filter(?::VARCHAR[], lambda x, i: (tags >> (i - 1)) & 1 = 1), score
-        FROM call_chunk""", [org.rep_ids, DATA_START, TALK_TRACKS])
+        FROM call_chunk""",
+        [org.rep_ids, DATA_START, TALK_TRACKS],
+    )
     cur.unregister("call_chunk")
-    touch_df = pd.DataFrame({"lead_no": lead_no[touches["lead"]], "channel": touches["channel"],
-                             "seconds": touches["seconds"]})
+    touch_df = pd.DataFrame(
+        {"lead_no": lead_no[touches["lead"]], "channel": touches["channel"], "seconds": touches["seconds"]}
+    )
     cur.register("touch_chunk", touch_df)
-    cur.execute("""
+    cur.execute(
+        """
         INSERT INTO touchpoints
         SELECT 'L' || lpad(lead_no::VARCHAR, 9, '0'), ?::TIMESTAMP + to_seconds(seconds),
                (?::VARCHAR[])[channel + 1]
-        FROM touch_chunk""", [DATA_START, CHANNELS])
+        FROM touch_chunk""",
+        [DATA_START, CHANNELS],
+    )
     cur.unregister("touch_chunk")
     offset["lead"] += n
     offset["call"] += len(calls["lead"])
@@ -454,10 +609,13 @@ def _renewals_and_targets(
 ) -> dict[str, object]:
     """Legacy accounts, renewals, upsells and targets, with the accelerator side effect."""
     n_days = (DATA_END - DATA_START).days + 1
-    new = cur.execute("""
+    new = cur.execute(
+        """
         SELECT d.account_id, d.rep_id, datediff('day', ?::DATE, d.signed_at) AS day, d.amount::DOUBLE AS amount,
                a.segment
-        FROM deals d JOIN accounts a USING (account_id) ORDER BY d.deal_id""", [DATA_START]).df()
+        FROM deals d JOIN accounts a USING (account_id) ORDER BY d.deal_id""",
+        [DATA_START],
+    ).df()
     rep_index = {r: i for i, r in enumerate(org.rep_ids)}
     new_rep = new["rep_id"].map(rep_index).to_numpy()
     new_seg = new["segment"].map({s: i for i, s in enumerate(SEGMENTS)}).to_numpy()
@@ -469,8 +627,16 @@ def _renewals_and_targets(
     leg_day = rng.integers(0, 366, n_legacy)
     leg_amount = np.round(SEGMENT_DEAL_MEDIAN[leg_seg] * np.exp(0.5 * rng.standard_normal(n_legacy)), -2)
     leg_ids = [f"AL{i + 1:08d}" for i in range(n_legacy)]
-    cur.register("legacy", pd.DataFrame({"account_id": leg_ids, "segment": np.array(SEGMENTS)[leg_seg],
-                                         "region_id": np.array([r[0] for r in REGIONS])[org.rep_region[leg_rep]]}))
+    cur.register(
+        "legacy",
+        pd.DataFrame(
+            {
+                "account_id": leg_ids,
+                "segment": np.array(SEGMENTS)[leg_seg],
+                "region_id": np.array([r[0] for r in REGIONS])[org.rep_region[leg_rep]],
+            }
+        ),
+    )
     cur.execute("INSERT INTO accounts SELECT account_id, 'Legacy ' || account_id, segment, region_id FROM legacy")
     cur.unregister("legacy")
     # renewal candidates: (account, rep, due day, amount, segment, generation)
@@ -517,30 +683,56 @@ def _renewals_and_targets(
     np.add.at(final, (rep[base_renew], _quarter_index(due[base_renew])), -renew_amount[base_renew])
     np.add.at(final, (rep[renewed], _quarter_index(signed[renewed])), renew_amount[renewed])
     target = np.round(_targets(final, ramp, org.rep_type, potential) * noise, -3)
-    renew_df = pd.DataFrame({"account_id": acc[renewed], "rep": rep[renewed], "day": signed[renewed],
-                             "amount": renew_amount[renewed], "deal_type": "renewal", "margin": 0.55})
-    up_df = pd.DataFrame({"account_id": new["account_id"].to_numpy()[up], "rep": new_rep[up], "day": up_day[up],
-                          "amount": up_amount[up], "deal_type": "upsell", "margin": 0.5})
+    renew_df = pd.DataFrame(
+        {
+            "account_id": acc[renewed],
+            "rep": rep[renewed],
+            "day": signed[renewed],
+            "amount": renew_amount[renewed],
+            "deal_type": "renewal",
+            "margin": 0.55,
+        }
+    )
+    up_df = pd.DataFrame(
+        {
+            "account_id": new["account_id"].to_numpy()[up],
+            "rep": new_rep[up],
+            "day": up_day[up],
+            "amount": up_amount[up],
+            "deal_type": "upsell",
+            "margin": 0.5,
+        }
+    )
     extra = pd.concat([renew_df, up_df], ignore_index=True)
     extra["deal_no"] = np.arange(len(extra))
     extra["errors"] = rng.poisson(0.05, len(extra))
     cur.register("extra", extra)
-    cur.execute("""
+    cur.execute(
+        """
         INSERT INTO deals
         SELECT 'DR' || lpad(deal_no::VARCHAR, 9, '0'), NULL, account_id, (?::VARCHAR[])[rep + 1],
                ?::DATE + day::INTEGER, amount, round(amount * margin, 2), deal_type, errors
-        FROM extra""", [org.rep_ids, DATA_START])
+        FROM extra""",
+        [org.rep_ids, DATA_START],
+    )
     cur.unregister("extra")
-    rows = [(org.rep_ids[i], str(quarters[qi]), target[i, qi], round(target[i, qi] * 0.42, -2))
-            for i in range(org.n_reps) for qi in range(nq) if target[i, qi] > 0]
+    rows = [
+        (org.rep_ids[i], str(quarters[qi]), target[i, qi], round(target[i, qi] * 0.42, -2))
+        for i in range(org.n_reps)
+        for qi in range(nq)
+        if target[i, qi] > 0
+    ]
     tdf = pd.DataFrame(rows, columns=["rep_id", "quarter", "target_amount", "target_gross_profit"])
     cur.register("tdf", tdf)
     cur.execute("INSERT INTO targets SELECT * FROM tdf")
     cur.unregister("tdf")
-    acc_rep = pd.concat([
-        pd.DataFrame({"account_id": new["account_id"], "rep": new_rep, "first_day": new["day"], "seg": new_seg}),
-        pd.DataFrame({"account_id": leg_ids, "rep": leg_rep, "first_day": 0, "seg": leg_seg}),
-    ], ignore_index=True)
+    acc_rep = pd.concat(
+        [
+            pd.DataFrame({"account_id": new["account_id"], "rep": new_rep, "first_day": new["day"], "seg": new_seg}),
+            pd.DataFrame({"account_id": leg_ids, "rep": leg_rep, "first_day": 0, "seg": leg_seg}),
+        ],
+        ignore_index=True,
+    )
     return {"accel": accel, "acc_rep": acc_rep, "ramp": ramp}
 
 
@@ -562,10 +754,11 @@ def _nps(cur: object, rng: np.random.Generator, org: _Org, acc_rep: pd.DataFrame
     cur.unregister("nps_df")
 
 
-def _rep_metrics(cur: object, rng: np.random.Generator, org: _Org, quarters: list[Quarter],
-                 accel: np.ndarray, ramp: np.ndarray) -> None:
+def _rep_metrics(
+    cur: object, rng: np.random.Generator, org: _Org, quarters: list[Quarter], accel: np.ndarray, ramp: np.ndarray
+) -> None:
     """Behaviour and collaboration metrics per rep per quarter, plus innovation credits."""
-    n, nq = org.n_reps, len(quarters)
+    n = org.n_reps
     collab = 0.6 * org.skill + 0.8 * rng.standard_normal(n)
     team_fx = rng.normal(0, 3.0, len(org.team_ids))
     pilot_rep = np.isin(org.rep_team, org.pilot_teams)
@@ -579,13 +772,25 @@ def _rep_metrics(cur: object, rng: np.random.Generator, org: _Org, quarters: lis
         pilot_on = pilot_rep[active] & (q >= PILOT_START)
         values = {
             "solution_innovation": np.clip(3 + 0.5 * sk + 0.6 * rng.standard_normal(m), 1, 5).round(2),
-            "complaint_rate": np.clip(2.0 - 0.4 * sk + 0.8 * accel[active, qi] + 0.6 * rng.standard_normal(m), 0, None).round(2),
+            "complaint_rate": np.clip(
+                2.0 - 0.4 * sk + 0.8 * accel[active, qi] + 0.6 * rng.standard_normal(m), 0, None
+            ).round(2),
             "approval_error_rate": np.clip(3.0 - 0.8 * sk + 1.0 * rng.standard_normal(m), 0, None).round(2),
             "cross_dept_response_hours": np.exp(np.log(12) - 0.25 * co + 0.3 * rng.standard_normal(m)).round(1),
-            "mentoring_hours": np.clip(4 + 3 * co + 6 * org.is_lead[active] + 2 * rng.standard_normal(m), 0, None).round(1),
+            "mentoring_hours": np.clip(
+                4 + 3 * co + 6 * org.is_lead[active] + 2 * rng.standard_normal(m), 0, None
+            ).round(1),
             "peer_review_score": np.clip(3.4 + 0.45 * co + 0.4 * rng.standard_normal(m), 1, 5).round(2),
-            "collaboration_score": np.clip(60 + 10 * co + team_fx[org.rep_team[active]] + team_q
-                                           + PILOT_COLLAB_EFFECT * pilot_on + 4 * rng.standard_normal(m), 0, 100).round(1),
+            "collaboration_score": np.clip(
+                60
+                + 10 * co
+                + team_fx[org.rep_team[active]]
+                + team_q
+                + PILOT_COLLAB_EFFECT * pilot_on
+                + 4 * rng.standard_normal(m),
+                0,
+                100,
+            ).round(1),
             "satisfaction": np.clip(7 + 0.3 * sk + 1.2 * rng.standard_normal(m), 0, 10).round(1),
         }
         ka = org.rep_type[active] == TEAM_TYPES.index("key_account")
@@ -593,26 +798,44 @@ def _rep_metrics(cur: object, rng: np.random.Generator, org: _Org, quarters: lis
             evidence = None
             if name == "peer_review_score":
                 peers = rng.integers(0, n, m)
-                evidence = [_EVIDENCE[j % len(_EVIDENCE)].format(peer=org.names[p])
-                            for j, p in zip(rng.integers(0, len(_EVIDENCE), m), peers, strict=True)]
-            rows.append(pd.DataFrame({"rep_id": ids, "quarter": str(q), "metric": name, "value": vals,
-                                      "evidence": evidence}))
+                evidence = [
+                    _EVIDENCE[j % len(_EVIDENCE)].format(peer=org.names[p])
+                    for j, p in zip(rng.integers(0, len(_EVIDENCE), m), peers, strict=True)
+                ]
+            rows.append(
+                pd.DataFrame({"rep_id": ids, "quarter": str(q), "metric": name, "value": vals, "evidence": evidence})
+            )
         strat = np.clip(5 + 1.2 * sk + 1.5 * rng.standard_normal(m), 0, 10).round(1)
-        rows.append(pd.DataFrame({"rep_id": ids[ka], "quarter": str(q), "metric": "strategic_project_score",
-                                  "value": strat[ka], "evidence": None}))
+        rows.append(
+            pd.DataFrame(
+                {
+                    "rep_id": ids[ka],
+                    "quarter": str(q),
+                    "metric": "strategic_project_score",
+                    "value": strat[ka],
+                    "evidence": None,
+                }
+            )
+        )
     df = pd.concat(rows, ignore_index=True)
     cur.register("metrics_df", df)
     cur.execute("INSERT INTO rep_metrics SELECT rep_id, quarter, metric, value, evidence FROM metrics_df")
     cur.unregister("metrics_df")
     inn = []
-    ideas = ["New WeChat mini-program lead channel", "Renewal early-warning checklist", "Cheaper webinar funnel",
-             "Partner co-selling playbook", "Churn-risk call script"]
+    ideas = [
+        "New WeChat mini-program lead channel",
+        "Renewal early-warning checklist",
+        "Cheaper webinar funnel",
+        "Partner co-selling playbook",
+        "Churn-risk call script",
+    ]
     for qi, q in enumerate(quarters):
         hit = (ramp[:, qi] > 0) & (rng.random(n) < _sigmoid(-3.0 + 0.6 * org.skill))
         for i in np.flatnonzero(hit):
             inn.append((org.rep_ids[i], str(q), float(rng.integers(1, 6)), ideas[int(rng.integers(0, len(ideas)))]))
     idf = pd.DataFrame(inn, columns=["rep_id", "quarter", "points", "description"]).drop_duplicates(
-        ["rep_id", "quarter", "description"])
+        ["rep_id", "quarter", "description"]
+    )
     cur.register("inn_df", idf)
     cur.execute("INSERT INTO innovations SELECT * FROM inn_df")
     cur.unregister("inn_df")
@@ -622,19 +845,37 @@ def _entities(cur: object, org: _Org) -> None:
     """Insert regions, teams, reps and display names."""
     cur.executemany("INSERT INTO regions VALUES (?, ?)", [(r[0], r[1]) for r in REGIONS])
     pilot_ids = {org.team_ids[i] for i in org.pilot_teams}
-    cur.executemany("INSERT INTO teams VALUES (?, ?, ?, ?, ?, ?)", [
-        (tid, org.team_names[i], REGIONS[org.team_region[i]][0], TEAM_TYPES[org.team_type[i]],
-         tid in pilot_ids, str(PILOT_START) if tid in pilot_ids else None)
-        for i, tid in enumerate(org.team_ids)
-    ])
-    reps = pd.DataFrame({
-        "rep_id": org.rep_ids, "rep_name": org.names, "team_id": np.array(org.team_ids)[org.rep_team],
-        "role": np.array(TEAM_TYPES)[org.rep_type], "hire_day": org.hire_day, "salary": org.salary,
-        "manager_id": [None if org.is_lead[i] else org.rep_ids[org.manager[i]] for i in range(org.n_reps)],
-    })
+    cur.executemany(
+        "INSERT INTO teams VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            (
+                tid,
+                org.team_names[i],
+                REGIONS[org.team_region[i]][0],
+                TEAM_TYPES[org.team_type[i]],
+                tid in pilot_ids,
+                str(PILOT_START) if tid in pilot_ids else None,
+            )
+            for i, tid in enumerate(org.team_ids)
+        ],
+    )
+    reps = pd.DataFrame(
+        {
+            "rep_id": org.rep_ids,
+            "rep_name": org.names,
+            "team_id": np.array(org.team_ids)[org.rep_team],
+            "role": np.array(TEAM_TYPES)[org.rep_type],
+            "hire_day": org.hire_day,
+            "salary": org.salary,
+            "manager_id": [None if org.is_lead[i] else org.rep_ids[org.manager[i]] for i in range(org.n_reps)],
+        }
+    )
     cur.register("reps_df", reps)
-    cur.execute("""INSERT INTO reps SELECT rep_id, rep_name, team_id, role, ?::DATE + hire_day::INTEGER, salary,
-                   manager_id FROM reps_df""", [DATA_START])
+    cur.execute(
+        """INSERT INTO reps SELECT rep_id, rep_name, team_id, role, ?::DATE + hire_day::INTEGER, salary,
+                   manager_id FROM reps_df""",
+        [DATA_START],
+    )
     cur.unregister("reps_df")
     names = [("region", r[0], "zh", r[2]) for r in REGIONS] + [("region", r[0], "en", r[1]) for r in REGIONS]
     names += [("team", tid, "zh", org.team_names_zh[i]) for i, tid in enumerate(org.team_ids)]
@@ -650,15 +891,31 @@ def planted_truth(org_pilots: list[str], drops: list[dict[str, object]]) -> dict
     return {
         "referral_ratio": REFERRAL_RATIO,
         "public_sources": list(PUBLIC_SOURCES),
-        "talk_track": {"tag": "product_scenario", "relative_lift": PRODUCT_SCENARIO_LIFT,
-                       "null_tags": [t for t in TALK_TRACKS if t != "product_scenario"]},
-        "drops": [{"region_id": d["region_id"], "week_start": str(d["week_start"]), "segment": d["segment"],
-                   "share_of_wins_lost": DROP_SHARE} for d in drops],
-        "pilot": {"teams": org_pilots, "start_quarter": str(PILOT_START),
-                  "collaboration_score_effect": PILOT_COLLAB_EFFECT,
-                  "conversion_multiplier": PILOT_CONVERSION_MULT},
-        "accelerator_side_effect": {"renewal_probability_drop": ACCELERATOR_RENEWAL_DROP,
-                                    "nps_drop": ACCELERATOR_NPS_DROP, "complaint_rate_increase": 0.8},
+        "talk_track": {
+            "tag": "product_scenario",
+            "relative_lift": PRODUCT_SCENARIO_LIFT,
+            "null_tags": [t for t in TALK_TRACKS if t != "product_scenario"],
+        },
+        "drops": [
+            {
+                "region_id": d["region_id"],
+                "week_start": str(d["week_start"]),
+                "segment": d["segment"],
+                "share_of_wins_lost": DROP_SHARE,
+            }
+            for d in drops
+        ],
+        "pilot": {
+            "teams": org_pilots,
+            "start_quarter": str(PILOT_START),
+            "collaboration_score_effect": PILOT_COLLAB_EFFECT,
+            "conversion_multiplier": PILOT_CONVERSION_MULT,
+        },
+        "accelerator_side_effect": {
+            "renewal_probability_drop": ACCELERATOR_RENEWAL_DROP,
+            "nps_drop": ACCELERATOR_NPS_DROP,
+            "complaint_rate_increase": 0.8,
+        },
         "holidays": [[str(a), str(b)] for a, b in HOLIDAYS],
     }
 
@@ -714,7 +971,9 @@ def generate(
         touches = _touches_chunk(crng, leads, len(days))
         with store.transaction() as cur:
             _insert_chunk(cur, org, offset, leads, calls, touches)
-        value = SEGMENT_BASE_RATE[leads["segment"]] * SOURCE_MULT[leads["source"]] * SEGMENT_DEAL_MEDIAN[leads["segment"]]
+        value = (
+            SEGMENT_BASE_RATE[leads["segment"]] * SOURCE_MULT[leads["source"]] * SEGMENT_DEAL_MEDIAN[leads["segment"]]
+        )
         potential += np.bincount(leads["rep"], weights=value, minlength=org.n_reps)
         say((c + 1) / (n_chunks + 1), f"leads {offset['lead'] - 1:,} of {n_leads:,}")
     prng = np.random.default_rng([seed, 2])
@@ -723,8 +982,11 @@ def generate(
         _nps(cur, prng, org, extra["acc_rep"], extra["accel"])  # type: ignore[arg-type]
         _rep_metrics(cur, prng, org, quarters, extra["accel"], extra["ramp"])  # type: ignore[arg-type]
         info = {
-            "demo_seed": str(seed), "demo_leads": str(n_leads), "data_start": str(DATA_START),
-            "data_end": str(DATA_END), "currency": "CNY",
+            "demo_seed": str(seed),
+            "demo_leads": str(n_leads),
+            "data_start": str(DATA_START),
+            "data_end": str(DATA_END),
+            "currency": "CNY",
             "planted": json.dumps(planted_truth([org.team_ids[i] for i in org.pilot_teams], drops)),
         }
         cur.executemany("INSERT INTO store_info VALUES (?, ?)", list(info.items()))

@@ -30,9 +30,7 @@ class Filters:
 
     def __post_init__(self) -> None:
         if self.start > self.end:
-            raise ValueError(
-                f"The start date {self.start} is after the end date {self.end}; swap them."
-            )
+            raise ValueError(f"The start date {self.start} is after the end date {self.end}; swap them.")
 
     @classmethod
     def for_quarter(cls, quarter: str | Quarter, **dims: tuple[str, ...]) -> Filters:
@@ -82,7 +80,12 @@ class Filters:
 
 
 def where(
-    filters: Filters, scope: Scope, date_column: str, *, alias: str = "", dims: tuple[str, ...] = ("region", "team", "segment")
+    filters: Filters,
+    scope: Scope,
+    date_column: str,
+    *,
+    alias: str = "",
+    dims: tuple[str, ...] = ("region", "team", "segment"),
 ) -> tuple[str, list[object]]:
     """Combine a filter and an access scope into one WHERE predicate with parameters."""
     f_sql, f_params = filters.clause(date_column, alias=alias, dims=dims)

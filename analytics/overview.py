@@ -115,17 +115,27 @@ def period_kpis(store: Store, filters: Filters, scope: Scope) -> PeriodKpis:
     target = target_for(store, filters, scope)
     revenue = float(row["won_revenue"])
     return PeriodKpis(
-        leads=int(row["leads"]), closed=closed, won=won,
-        conversion_rate=float(safe_ratio(won, closed)), conversion_lo=float(lo), conversion_hi=float(hi),
-        won_revenue=revenue, target=target, attainment=float(safe_ratio(revenue, target)),
+        leads=int(row["leads"]),
+        closed=closed,
+        won=won,
+        conversion_rate=float(safe_ratio(won, closed)),
+        conversion_lo=float(lo),
+        conversion_hi=float(hi),
+        won_revenue=revenue,
+        target=target,
+        attainment=float(safe_ratio(revenue, target)),
     )
 
 
 def kpis(store: Store, filters: Filters, scope: Scope) -> Kpis:
     """KPI tiles for the period and its previous period."""
     prev = previous_period(filters)
-    return Kpis(current=period_kpis(store, filters, scope), previous=period_kpis(store, prev, scope),
-                previous_start=prev.start, previous_end=prev.end)
+    return Kpis(
+        current=period_kpis(store, filters, scope),
+        previous=period_kpis(store, prev, scope),
+        previous_start=prev.start,
+        previous_end=prev.end,
+    )
 
 
 def weekly_curve(store: Store, filters: Filters, scope: Scope) -> pd.DataFrame:
@@ -172,5 +182,19 @@ def weekly_curve(store: Store, filters: Filters, scope: Scope) -> pd.DataFrame:
     frame["target_pace"] = target * elapsed / total_days
     frame["band_lo"] = BAND_LOW * frame["target_pace"]
     frame["band_hi"] = BAND_HIGH * frame["target_pace"]
-    return frame[["week_start", "leads", "closed", "won", "conversion_rate", "conversion_lo", "conversion_hi",
-                  "won_revenue", "cum_won_revenue", "target_pace", "band_lo", "band_hi"]]
+    return frame[
+        [
+            "week_start",
+            "leads",
+            "closed",
+            "won",
+            "conversion_rate",
+            "conversion_lo",
+            "conversion_hi",
+            "won_revenue",
+            "cum_won_revenue",
+            "target_pace",
+            "band_lo",
+            "band_hi",
+        ]
+    ]

@@ -63,7 +63,7 @@ class Scope:
             return "TRUE", []
         if self.role == "manager":
             return (
-                f"{col} IN (SELECT s_r.rep_id FROM reps AS s_r JOIN teams AS s_t USING (team_id)"
+                f"{col} IN (SELECT s_r.rep_id FROM reps AS s_r JOIN teams AS s_t USING (team_id)"  # noqa: S608 - col is checked
                 " WHERE list_contains(?::VARCHAR[], s_t.team_id)"
                 " OR list_contains(?::VARCHAR[], s_t.region_id))",
                 [list(self.team_ids), list(self.region_ids)],

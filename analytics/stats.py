@@ -14,7 +14,9 @@ from statsmodels.stats.proportion import proportion_confint
 CONFIDENCE = 0.95
 
 
-def wilson(successes: np.ndarray | int, trials: np.ndarray | int, *, level: float = CONFIDENCE) -> tuple[np.ndarray, np.ndarray]:
+def wilson(
+    successes: np.ndarray | int, trials: np.ndarray | int, *, level: float = CONFIDENCE
+) -> tuple[np.ndarray, np.ndarray]:
     """Wilson score interval for binomial proportions (vectorised).
 
     Returns ``(lo, hi)``; where ``trials`` is 0 both are NaN. Reference: Wilson (1927),

@@ -75,8 +75,13 @@ def run_area(area: str, store: Store) -> list[dict[str, object]]:
     rows = []
     for case in module.cases(store):
         t = timings(case.fn, case.repeats)
-        row: dict[str, object] = {"area": area, "case": case.name, "median_s": statistics.median(t), "p95_s": p95(t),
-                                  "target_s": case.target_s}
+        row: dict[str, object] = {
+            "area": area,
+            "case": case.name,
+            "median_s": statistics.median(t),
+            "p95_s": p95(t),
+            "target_s": case.target_s,
+        }
         for bname, bfn in case.baselines.items():
             bt = timings(bfn, case.repeats)
             row[f"{bname}_median_s"] = statistics.median(bt)

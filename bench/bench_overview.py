@@ -13,8 +13,10 @@ def cases(store: Store) -> list[Case]:
     """KPI tiles and the weekly curve for the last quarter."""
     f = Filters.for_quarter("2025Q3")
     scope = Scope.leader()
-    bare = ("SELECT count(*) FILTER (WHERE created_at BETWEEN ? AND ?), count(*) FILTER (WHERE status <> 'open' "
-            "AND closed_at BETWEEN ? AND ?) FROM leads")
+    bare = (
+        "SELECT count(*) FILTER (WHERE created_at BETWEEN ? AND ?), count(*) FILTER (WHERE status <> 'open' "
+        "AND closed_at BETWEEN ? AND ?) FROM leads"
+    )
     leads_df = {}
 
     def pandas_kpis() -> object:
@@ -26,8 +28,11 @@ def cases(store: Store) -> list[Case]:
         return created, len(closed), (closed["status"] == "won").sum()
 
     return [
-        Case("overview.kpis (2 periods)", lambda: overview.kpis(store, f, scope),
-             {"duckdb": lambda: store.query(bare, [f.start, f.end, f.start, f.end]), "pandas": pandas_kpis},
-             target_s=2.0),
+        Case(
+            "overview.kpis (2 periods)",
+            lambda: overview.kpis(store, f, scope),
+            {"duckdb": lambda: store.query(bare, [f.start, f.end, f.start, f.end]), "pandas": pandas_kpis},
+            target_s=2.0,
+        ),
         Case("overview.weekly_curve", lambda: overview.weekly_curve(store, f, scope), target_s=2.0),
     ]

@@ -22,7 +22,8 @@ counts = store.table_counts()
 st.subheader(t("What the store holds"))
 st.dataframe(
     [{t("Table"): name, t("Rows"): fmt.count(n)} for name, n in counts.items()],
-    hide_index=True, width="content",
+    hide_index=True,
+    width="content",
 )
 st.caption(t("Store file: {path} (schema version {version}).", path=data.db_path(), version=store.schema_version()))
 
@@ -30,15 +31,24 @@ st.subheader(t("Import a file"))
 if ctx.scope.role != "leader":
     st.info(t("Only a leader can import data."))
     st.stop()
-st.markdown(t("CSV, TSV, Excel (.xlsx) or Parquet; UTF-8, GBK, GB18030 or UTF-16; English or Chinese headers. "
-              "Every row is either stored or listed as rejected with its line number; a file with a missing "
-              "column changes nothing."))
+st.markdown(
+    t(
+        "CSV, TSV, Excel (.xlsx) or Parquet; UTF-8, GBK, GB18030 or UTF-16; English or Chinese headers. "
+        "Every row is either stored or listed as rejected with its line number; a file with a missing "
+        "column changes nothing."
+    )
+)
 table = st.selectbox(t("Table"), [tb for tb in DATA_TABLES if tb in ingest.TABLE_COLUMNS], key="data_table")
 columns = ingest.TABLE_COLUMNS[table]
-st.caption(t("Columns: {columns} (optional ones end in ?).",
-             columns=", ".join(name + ("" if required else "?") for name, required in columns)))
-files = st.file_uploader(t("Files"), accept_multiple_files=True, key="data_files",
-                         type=["csv", "tsv", "txt", "xlsx", "parquet"])
+st.caption(
+    t(
+        "Columns: {columns} (optional ones end in ?).",
+        columns=", ".join(name + ("" if required else "?") for name, required in columns),
+    )
+)
+files = st.file_uploader(
+    t("Files"), accept_multiple_files=True, key="data_files", type=["csv", "tsv", "txt", "xlsx", "parquet"]
+)
 mapping = st.file_uploader(t("Column-mapping file (optional, TOML)"), type=["toml"], key="data_mapping")
 
 if st.button(t("Import"), type="primary", disabled=not files, key="data_import"):
@@ -55,7 +65,11 @@ if st.button(t("Import"), type="primary", disabled=not files, key="data_import")
             mapping_path.write_bytes(mapping.getvalue())
         try:
             result = ingest.import_files(
-                store, table, paths, mapping=mapping_path, file_names=[up.name for up in files],
+                store,
+                table,
+                paths,
+                mapping=mapping_path,
+                file_names=[up.name for up in files],
                 progress=lambda frac, msg: bar.progress(min(max(frac, 0.0), 1.0), text=msg),
             )
         except ingest.ImportFailed as exc:
@@ -67,13 +81,23 @@ if st.button(t("Import"), type="primary", disabled=not files, key="data_import")
 
 result = st.session_state.get("data_last_result")
 if result is not None:
-    msg = t("{table}: read {read}, stored {stored}, rejected {rejected}.", table=result.table,
-            read=fmt.count(result.read), stored=fmt.count(result.stored), rejected=fmt.count(result.rejected))
+    msg = t(
+        "{table}: read {read}, stored {stored}, rejected {rejected}.",
+        table=result.table,
+        read=fmt.count(result.read),
+        stored=fmt.count(result.stored),
+        rejected=fmt.count(result.rejected),
+    )
     (st.warning if result.rejected else st.success)(msg)
     for w in result.warnings:
         st.info(w)
     if result.rejected:
         rejects = result.rejects_frame()
         st.dataframe(rejects.head(200), hide_index=True, width="stretch")
-        st.download_button(t("Download rejected rows (CSV)"), rejects.to_csv(index=False).encode("utf-8-sig"),
-                           file_name=f"{result.table}.rejects.csv", mime="text/csv", key="data_rejects")
+        st.download_button(
+            t("Download rejected rows (CSV)"),
+            rejects.to_csv(index=False).encode("utf-8-sig"),
+            file_name=f"{result.table}.rejects.csv",
+            mime="text/csv",
+            key="data_rejects",
+        )

@@ -22,7 +22,10 @@ def test_overview_shows_the_analytics_values(demo_db_path, demo_store, lang):
     m = _metrics(at)
     title = {"en": "Overview", "zh": "概览"}[lang]
     assert at.title[0].value == title
-    labels = {"en": ("Leads", "Conversion rate", "Won revenue", "Attainment"), "zh": ("线索数", "转化率", "成交金额", "目标达成率")}[lang]
+    labels = {
+        "en": ("Leads", "Conversion rate", "Won revenue", "Attainment"),
+        "zh": ("线索数", "转化率", "成交金额", "目标达成率"),
+    }[lang]
     assert m[labels[0]] == (fmt.count(k.current.leads, lang=lang), fmt.signed_percent(k.change("leads"), lang=lang))
     assert m[labels[1]][0] == fmt.percent(k.current.conversion_rate, lang=lang)
     assert m[labels[2]][0] == fmt.money(k.current.won_revenue, lang=lang, compact=True)

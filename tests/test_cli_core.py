@@ -24,7 +24,9 @@ def test_demo_builds_a_store_and_refuses_to_overwrite(tmp_path, capsys):
 
 
 def test_overview_json_matches_the_analytics(demo_db_path, demo_store, capsys):
-    assert main(["overview", "--db", str(demo_db_path), "--quarter", "2025Q2", "--region", "R01", "--format", "json"]) == 0
+    assert (
+        main(["overview", "--db", str(demo_db_path), "--quarter", "2025Q2", "--region", "R01", "--format", "json"]) == 0
+    )
     rows = {r["metric"]: r for r in json.loads(capsys.readouterr().out)}
     k = overview.kpis(demo_store, Filters.for_quarter("2025Q2", region_ids=("R01",)), Scope.leader())
     assert rows["leads"]["value"] == k.current.leads
@@ -35,8 +37,10 @@ def test_overview_json_matches_the_analytics(demo_db_path, demo_store, capsys):
 def test_overview_weekly_csv_has_stable_headers(demo_db_path, capsys):
     assert main(["overview", "--db", str(demo_db_path), "--quarter", "2025Q3", "--weekly", "--format", "csv"]) == 0
     header = capsys.readouterr().out.splitlines()[0]
-    assert header == ("week_start,leads,closed,won,conversion_rate,conversion_lo,conversion_hi,won_revenue,"
-                      "cum_won_revenue,target_pace,band_lo,band_hi")
+    assert header == (
+        "week_start,leads,closed,won,conversion_rate,conversion_lo,conversion_hi,won_revenue,"
+        "cum_won_revenue,target_pace,band_lo,band_hi"
+    )
 
 
 @pytest.mark.parametrize(
@@ -57,6 +61,9 @@ def test_bad_input_is_a_sentence_with_exit_code_2(demo_db_path, capsys, argv, me
 
 
 def test_empty_selection_gives_an_empty_but_valid_result(demo_db_path, capsys):
-    assert main(["overview", "--db", str(demo_db_path), "--quarter", "2025Q3", "--region", "NOPE", "--format", "json"]) == 0
+    assert (
+        main(["overview", "--db", str(demo_db_path), "--quarter", "2025Q3", "--region", "NOPE", "--format", "json"])
+        == 0
+    )
     rows = {r["metric"]: r for r in json.loads(capsys.readouterr().out)}
     assert rows["leads"]["value"] == 0 and rows["conversion_rate"]["value"] is None

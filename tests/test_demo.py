@@ -132,7 +132,8 @@ def test_pilot_teams_gain_collaboration_score(demo_store, planted):
     # small store: 2 pilot teams of ~3 reps, so the sampling SD of this estimate is ~1.8 points
     assert abs(did - planted["pilot"]["collaboration_score_effect"]) < 4.5
     assert sorted(planted["pilot"]["teams"]) == sorted(
-        demo_store.query("SELECT team_id FROM teams WHERE is_pilot")["team_id"])
+        demo_store.query("SELECT team_id FROM teams WHERE is_pilot")["team_id"]
+    )
 
 
 def test_top_performers_discover_needs_more(demo_store):

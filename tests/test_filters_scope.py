@@ -16,14 +16,20 @@ INJECTIONS = ["' OR 1=1 --", '"; DROP TABLE deals; --', "R1’ OR ‘1’=‘1",
 def tiny(empty_store):
     s = empty_store
     s.execute("INSERT INTO regions VALUES ('R1', 'East'), ('R2', 'West')")
-    s.execute("INSERT INTO teams VALUES ('T1', 'East A', 'R1', 'field', false, NULL),"
-              " ('T2', 'West A', 'R2', 'field', false, NULL)")
-    s.execute("INSERT INTO reps VALUES ('S1', 'Ann', 'T1', 'field', '2020-01-01', 10000, NULL),"
-              " ('S2', 'Bo', 'T2', 'field', '2020-01-01', 10000, NULL)")
-    s.execute("INSERT INTO leads VALUES"
-              " ('L1', '2025-07-02', 'website', 'R1', 'smb', 'S1', 'won', '2025-07-20', NULL, NULL),"
-              " ('L2', '2025-07-03', 'website', 'R2', 'smb', 'S2', 'lost', '2025-07-21', NULL, NULL),"
-              " ('L3', '2025-04-03', 'referral', 'R2', 'enterprise', 'S2', 'open', NULL, NULL, NULL)")
+    s.execute(
+        "INSERT INTO teams VALUES ('T1', 'East A', 'R1', 'field', false, NULL),"
+        " ('T2', 'West A', 'R2', 'field', false, NULL)"
+    )
+    s.execute(
+        "INSERT INTO reps VALUES ('S1', 'Ann', 'T1', 'field', '2020-01-01', 10000, NULL),"
+        " ('S2', 'Bo', 'T2', 'field', '2020-01-01', 10000, NULL)"
+    )
+    s.execute(
+        "INSERT INTO leads VALUES"
+        " ('L1', '2025-07-02', 'website', 'R1', 'smb', 'S1', 'won', '2025-07-20', NULL, NULL),"
+        " ('L2', '2025-07-03', 'website', 'R2', 'smb', 'S2', 'lost', '2025-07-21', NULL, NULL),"
+        " ('L3', '2025-04-03', 'referral', 'R2', 'enterprise', 'S2', 'open', NULL, NULL, NULL)"
+    )
     return s
 
 

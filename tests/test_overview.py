@@ -18,9 +18,13 @@ def hand(empty_store):
     """Two reps, a Q3 and a Q2 with numbers small enough to count by hand."""
     s = empty_store
     s.execute("INSERT INTO regions VALUES ('R1', 'East'), ('R2', 'West')")
-    s.execute("INSERT INTO teams VALUES ('T1', 'East A', 'R1', 'field', false, NULL), ('T2', 'West A', 'R2', 'field', false, NULL)")
-    s.execute("INSERT INTO reps VALUES ('S1', 'Ann', 'T1', 'field', '2020-01-01', 10000, NULL),"
-              " ('S2', 'Bo', 'T2', 'field', '2020-01-01', 12000, NULL)")
+    s.execute(
+        "INSERT INTO teams VALUES ('T1', 'East A', 'R1', 'field', false, NULL), ('T2', 'West A', 'R2', 'field', false, NULL)"
+    )
+    s.execute(
+        "INSERT INTO reps VALUES ('S1', 'Ann', 'T1', 'field', '2020-01-01', 10000, NULL),"
+        " ('S2', 'Bo', 'T2', 'field', '2020-01-01', 12000, NULL)"
+    )
     leads = [
         ("L1", "2025-07-01", "won", "2025-07-10", "S1", "R1"),
         ("L2", "2025-07-02", "lost", "2025-07-11", "S1", "R1"),
@@ -30,14 +34,20 @@ def hand(empty_store):
         ("L6", "2025-04-10", "lost", "2025-05-01", "S2", "R2"),
     ]
     for lid, created, status, closed, rep, region in leads:
-        s.execute("INSERT INTO leads VALUES (?, ?, 'website', ?, 'smb', ?, ?, ?, NULL, NULL)",
-                  [lid, created, region, rep, status, closed])
-    s.execute("INSERT INTO deals VALUES ('D1', 'L1', NULL, 'S1', '2025-07-10', 100000, 40000, 'new', 0),"
-              " ('D3', 'L3', NULL, 'S2', '2025-08-05', 50000, 20000, 'new', 0),"
-              " ('D5', 'L5', NULL, 'S1', '2025-07-02', 30000, 10000, 'new', 0),"
-              " ('D9', NULL, NULL, 'S2', '2025-05-20', 20000, 10000, 'renewal', 0)")
-    s.execute("INSERT INTO targets VALUES ('S1', '2025Q3', 200000, NULL), ('S2', '2025Q3', 100000, NULL),"
-              " ('S1', '2025Q2', 50000, NULL), ('S2', '2025Q2', 50000, NULL)")
+        s.execute(
+            "INSERT INTO leads VALUES (?, ?, 'website', ?, 'smb', ?, ?, ?, NULL, NULL)",
+            [lid, created, region, rep, status, closed],
+        )
+    s.execute(
+        "INSERT INTO deals VALUES ('D1', 'L1', NULL, 'S1', '2025-07-10', 100000, 40000, 'new', 0),"
+        " ('D3', 'L3', NULL, 'S2', '2025-08-05', 50000, 20000, 'new', 0),"
+        " ('D5', 'L5', NULL, 'S1', '2025-07-02', 30000, 10000, 'new', 0),"
+        " ('D9', NULL, NULL, 'S2', '2025-05-20', 20000, 10000, 'renewal', 0)"
+    )
+    s.execute(
+        "INSERT INTO targets VALUES ('S1', '2025Q3', 200000, NULL), ('S2', '2025Q3', 100000, NULL),"
+        " ('S1', '2025Q2', 50000, NULL), ('S2', '2025Q2', 50000, NULL)"
+    )
     return s
 
 

@@ -26,7 +26,11 @@ def test_quarter_bounds_and_neighbours():
     assert q.prev() == Quarter(2023, 4) and q.next() == Quarter(2024, 2)
     assert Quarter(2025, 4).next() == Quarter(2026, 1)
     assert str(Quarter(2025, 3)) == "2025Q3"
-    assert quarters_between(date(2024, 2, 1), date(2024, 7, 1)) == [Quarter(2024, 1), Quarter(2024, 2), Quarter(2024, 3)]
+    assert quarters_between(date(2024, 2, 1), date(2024, 7, 1)) == [
+        Quarter(2024, 1),
+        Quarter(2024, 2),
+        Quarter(2024, 3),
+    ]
 
 
 def test_half_and_weeks():

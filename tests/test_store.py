@@ -29,8 +29,10 @@ def test_old_store_is_upgraded_forward(tmp_path):
     path = tmp_path / "old.duckdb"
     first = migrations()[0]
     con = duckdb.connect(str(path))
-    con.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
-                " applied_at TIMESTAMP NOT NULL)")
+    con.execute(
+        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
+        " applied_at TIMESTAMP NOT NULL)"
+    )
     con.execute(first.sql)
     con.execute("INSERT INTO schema_migrations VALUES (1, ?, now()::TIMESTAMP)", [first.name])
     con.execute("INSERT INTO regions VALUES ('R1', 'East')")

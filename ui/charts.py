@@ -10,9 +10,16 @@ BAND_COLOR = "rgba(31,111,235,0.12)"
 
 
 def _layout(fig: go.Figure, title: str, x_title: str, y_title: str) -> go.Figure:
-    fig.update_layout(title=title, xaxis_title=x_title, yaxis_title=y_title, template="plotly_white",
-                      margin={"l": 10, "r": 10, "t": 50, "b": 10}, legend={"orientation": "h", "y": -0.2},
-                      hovermode="x unified", height=380)
+    fig.update_layout(
+        title=title,
+        xaxis_title=x_title,
+        yaxis_title=y_title,
+        template="plotly_white",
+        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        legend={"orientation": "h", "y": -0.2},
+        hovermode="x unified",
+        height=380,
+    )
     return fig
 
 
@@ -25,12 +32,27 @@ def attainment_curve(df: pd.DataFrame, labels: dict[str, str]) -> go.Figure:
     x = df["week_start"]
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=x, y=df["band_hi"], line={"width": 0}, showlegend=False, hoverinfo="skip"))
-    fig.add_trace(go.Scatter(x=x, y=df["band_lo"], fill="tonexty", fillcolor=BAND_COLOR, line={"width": 0},
-                             name=labels["band"], hoverinfo="skip"))
-    fig.add_trace(go.Scatter(x=x, y=df["target_pace"], name=labels["pace"],
-                             line={"dash": "dash", "color": PALETTE[0]}))
-    fig.add_trace(go.Scatter(x=x, y=df["cum_won_revenue"], name=labels["actual"], mode="lines+markers",
-                             line={"color": PALETTE[1], "width": 3}))
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=df["band_lo"],
+            fill="tonexty",
+            fillcolor=BAND_COLOR,
+            line={"width": 0},
+            name=labels["band"],
+            hoverinfo="skip",
+        )
+    )
+    fig.add_trace(go.Scatter(x=x, y=df["target_pace"], name=labels["pace"], line={"dash": "dash", "color": PALETTE[0]}))
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=df["cum_won_revenue"],
+            name=labels["actual"],
+            mode="lines+markers",
+            line={"color": PALETTE[1], "width": 3},
+        )
+    )
     return _layout(fig, labels["title"], labels["x"], labels["y"])
 
 
@@ -38,9 +60,19 @@ def rate_with_interval(df: pd.DataFrame, x: str, rate: str, lo: str, hi: str, la
     """A rate over time with its interval as a shaded band. ``labels``: title, x, y, rate, interval."""
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=df[x], y=df[hi], line={"width": 0}, showlegend=False, hoverinfo="skip"))
-    fig.add_trace(go.Scatter(x=df[x], y=df[lo], fill="tonexty", fillcolor=BAND_COLOR, line={"width": 0},
-                             name=labels["interval"], hoverinfo="skip"))
-    fig.add_trace(go.Scatter(x=df[x], y=df[rate], name=labels["rate"], mode="lines+markers",
-                             line={"color": PALETTE[0]}))
+    fig.add_trace(
+        go.Scatter(
+            x=df[x],
+            y=df[lo],
+            fill="tonexty",
+            fillcolor=BAND_COLOR,
+            line={"width": 0},
+            name=labels["interval"],
+            hoverinfo="skip",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(x=df[x], y=df[rate], name=labels["rate"], mode="lines+markers", line={"color": PALETTE[0]})
+    )
     fig.update_yaxes(tickformat=".0%")
     return _layout(fig, labels["title"], labels["x"], labels["y"])

@@ -27,9 +27,20 @@ def set_context(ctx: Context) -> None:
 
 
 def get_context() -> Context:
-    """The context of this run (pages call this first)."""
-    ctx = st.session_state.get(_KEY)
-    if not isinstance(ctx, Context):
+    """The context of this run (pages call this first).
+
+    Identity and filters are re-derived here, not taken from an earlier run: the scope is
+    re-checked against the session registry and the store (a signed-out or expired session
+    gets the sign-in screen), and the filters are rebuilt from the widget state.
+    """
+    from ui import auth
+    from ui import filters as filter_widgets
+    from ui.i18n import current_lang
+
+    if not isinstance(st.session_state.get(_KEY), Context):
         st.error("Open the app through app.py (streamlit run app.py).")
         st.stop()
+    scope = auth.current_scope()
+    ctx = Context(filters=filter_widgets.filters_from_state(), scope=scope, lang=current_lang())
+    st.session_state[_KEY] = ctx
     return ctx

@@ -50,7 +50,9 @@ def data_version() -> str:
 
 
 @st.cache_data(show_spinner=False, max_entries=CACHE_ENTRIES)
-def _cached_call(fn_path: str, path: str, version: str, args: tuple[Any, ...], kwargs: tuple[tuple[str, Any], ...]) -> Any:
+def _cached_call(
+    fn_path: str, path: str, version: str, args: tuple[Any, ...], kwargs: tuple[tuple[str, Any], ...]
+) -> Any:
     module, name = fn_path.split(":")
     fn = getattr(importlib.import_module(module), name)
     return fn(get_store(path), *args, **dict(kwargs))

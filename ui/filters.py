@@ -18,8 +18,16 @@ from ui import data
 from ui.i18n import LANG_KEY, LANGS, t
 
 #: URL parameter -> session key, for the values mirrored in the query string.
-URL_KEYS = {"lang": LANG_KEY, "quarter": "f_quarter", "from": "f_from", "to": "f_to",
-            "region": "f_regions", "team": "f_teams", "segment": "f_segments", "mode": "f_mode"}
+URL_KEYS = {
+    "lang": LANG_KEY,
+    "quarter": "f_quarter",
+    "from": "f_from",
+    "to": "f_to",
+    "region": "f_regions",
+    "team": "f_teams",
+    "segment": "f_segments",
+    "mode": "f_mode",
+}
 _LIST_KEYS = {"f_regions", "f_teams", "f_segments"}
 _LOADED = "_url_loaded"
 
@@ -77,6 +85,32 @@ def _keep_valid(key: str, options: list[str]) -> None:
         st.session_state[key] = [v for v in st.session_state[key] if v in options]
 
 
+def filters_from_state() -> Filters | None:
+    """The current selection rebuilt from session state alone (no widgets drawn).
+
+    Pages call this (through ui.context.get_context) so they never depend on values left
+    by an earlier run; it gives the same result as :func:`sidebar_filters` in the run that
+    drew the widgets.
+    """
+    quarters = data.run(lookups.quarters)
+    if not quarters:
+        return None
+    state = st.session_state
+    if state.get("f_mode") == "range" and isinstance(state.get("f_from"), date) and isinstance(state.get("f_to"), date):
+        start, end = sorted((state["f_from"], state["f_to"]))
+    else:
+        q = Quarter.parse(state["f_quarter"] if state.get("f_quarter") in quarters else quarters[-1])
+        start, end = q.start, q.end
+
+    def _sel(key: str) -> tuple[str, ...]:
+        value = state.get(key) or []
+        return tuple(v for v in value if isinstance(v, str)) if isinstance(value, list) else ()
+
+    return Filters(
+        start=start, end=end, region_ids=_sel("f_regions"), team_ids=_sel("f_teams"), segments=_sel("f_segments")
+    )
+
+
 def sidebar_filters() -> Filters | None:
     """Draw the shared filters; return the selection (None when the store has no data)."""
     lang = st.session_state.get(LANG_KEY, "en")
@@ -87,8 +121,13 @@ def sidebar_filters() -> Filters | None:
     modes = ["quarter", "range"]
     if st.session_state.get("f_mode") not in modes:
         st.session_state["f_mode"] = "quarter"
-    sb.radio(t("Period"), modes, key="f_mode", horizontal=True,
-             format_func=lambda m: t("Quarter") if m == "quarter" else t("Date range"))
+    sb.radio(
+        t("Period"),
+        modes,
+        key="f_mode",
+        horizontal=True,
+        format_func=lambda m: t("Quarter") if m == "quarter" else t("Date range"),
+    )
     if st.session_state["f_mode"] == "quarter":
         if st.session_state.get("f_quarter") not in quarters:
             st.session_state["f_quarter"] = quarters[-1]
@@ -107,17 +146,33 @@ def sidebar_filters() -> Filters | None:
     regions = data.run(lookups.regions, lang=lang)
     region_labels = dict(zip(regions["region_id"], regions["label"], strict=True))
     _keep_valid("f_regions", list(region_labels))
-    sel_regions = sb.multiselect(t("Region"), list(region_labels), key="f_regions",
-                                 format_func=lambda r: region_labels.get(r, r), placeholder=t("All regions"))
+    sel_regions = sb.multiselect(
+        t("Region"),
+        list(region_labels),
+        key="f_regions",
+        format_func=lambda r: region_labels.get(r, r),
+        placeholder=t("All regions"),
+    )
     teams = data.run(lookups.teams, tuple(sel_regions), lang=lang)
     team_labels = dict(zip(teams["team_id"], teams["label"], strict=True))
     _keep_valid("f_teams", list(team_labels))
-    sel_teams = sb.multiselect(t("Team"), list(team_labels), key="f_teams",
-                               format_func=lambda v: team_labels.get(v, v), placeholder=t("All teams"))
+    sel_teams = sb.multiselect(
+        t("Team"),
+        list(team_labels),
+        key="f_teams",
+        format_func=lambda v: team_labels.get(v, v),
+        placeholder=t("All teams"),
+    )
     segs = data.run(lookups.segments, lang=lang)
     seg_labels = dict(zip(segs["segment"], segs["label"], strict=True))
     _keep_valid("f_segments", list(seg_labels))
-    sel_segments = sb.multiselect(t("Segment"), list(seg_labels), key="f_segments",
-                                  format_func=lambda v: seg_labels.get(v, v), placeholder=t("All segments"))
-    return Filters(start=start, end=end, region_ids=tuple(sel_regions), team_ids=tuple(sel_teams),
-                   segments=tuple(sel_segments))
+    sel_segments = sb.multiselect(
+        t("Segment"),
+        list(seg_labels),
+        key="f_segments",
+        format_func=lambda v: seg_labels.get(v, v),
+        placeholder=t("All segments"),
+    )
+    return Filters(
+        start=start, end=end, region_ids=tuple(sel_regions), team_ids=tuple(sel_teams), segments=tuple(sel_segments)
+    )

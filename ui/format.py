@@ -18,8 +18,9 @@ def _missing(value: float | None) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
-def money(value: float | None, *, lang: str | None = None, currency: str = DEFAULT_CURRENCY,
-          compact: bool = False) -> str:
+def money(
+    value: float | None, *, lang: str | None = None, currency: str = DEFAULT_CURRENCY, compact: bool = False
+) -> str:
     """``¥1,234,567.80``; compact: ``123.5万`` / ``1.2亿`` in Chinese, ``¥1.23M`` in English."""
     lang = lang or current_lang()
     if _missing(value):

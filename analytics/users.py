@@ -1,0 +1,273 @@
+"""Local accounts, their access scopes, and the audit log of pay-data access.
+
+Passwords are hashed with argon2id (argon2-cffi). An account maps to a
+:class:`~analytics.scope.Scope`; an unknown, disabled or incompletely scoped account gets
+a scope that sees nothing (fail closed). Commands: ``python -m analytics users
+add|remove|list|set-scope`` and ``python -m analytics access-log``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from dataclasses import dataclass
+
+import pandas as pd
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from analytics.scope import ROLES, Scope
+from analytics.store import Store
+
+_HASHER = PasswordHasher()
+#: A scope that sees nothing (unknown or unmapped identities).
+NOBODY = Scope(role="none", user="")
+#: Minimum password length for local accounts.
+MIN_PASSWORD = 8
+
+
+class AccountError(ValueError):
+    """A problem with an account request; the message is a sentence."""
+
+
+@dataclass(frozen=True)
+class Account:
+    """One account as stored (without its hash)."""
+
+    username: str
+    role: str
+    rep_id: str | None
+    region_ids: tuple[str, ...]
+    team_ids: tuple[str, ...]
+    disabled: bool
+
+    def scope(self) -> Scope:
+        """The access scope of this account (fails closed when incomplete or disabled)."""
+        if self.disabled or self.role not in ROLES:
+            return NOBODY
+        return Scope(
+            role=self.role, user=self.username, rep_id=self.rep_id, region_ids=self.region_ids, team_ids=self.team_ids
+        )
+
+
+def _split(text: str | None) -> list[str]:
+    return [v.strip() for v in (text or "").split(",") if v.strip()]
+
+
+def count_accounts(store: Store) -> int:
+    """Number of enabled accounts (0 means local single-leader mode)."""
+    return int(store.scalar("SELECT count(*) FROM users WHERE NOT disabled"))
+
+
+def get_account(store: Store, username: str) -> Account | None:
+    """The account named ``username`` (case-sensitive), or None."""
+    df = store.query("SELECT * FROM users WHERE username = ?", [username])
+    if df.empty:
+        return None
+    r = df.iloc[0]
+    return Account(
+        username=r["username"],
+        role=r["role"],
+        rep_id=r["rep_id"] if pd.notna(r["rep_id"]) else None,
+        region_ids=tuple(r["region_ids"]),
+        team_ids=tuple(r["team_ids"]),
+        disabled=bool(r["disabled"]),
+    )
+
+
+def _validate_scope(store: Store, role: str, rep_id: str | None, regions: list[str], teams: list[str]) -> None:
+    if role not in ROLES:
+        raise AccountError(f"Role '{role}' is unknown; use one of {', '.join(ROLES)}.")
+    if role == "rep":
+        if not rep_id:
+            raise AccountError("A rep account needs --rep REP_ID.")
+        if not store.scalar("SELECT count(*) FROM reps WHERE rep_id = ?", [rep_id]):
+            raise AccountError(f"Rep '{rep_id}' is not in the reps table; check the id.")
+    if role == "manager":
+        if not regions and not teams:
+            raise AccountError("A manager account needs --regions and/or --teams.")
+        known_r = set(store.query("SELECT region_id FROM regions")["region_id"])
+        known_t = set(store.query("SELECT team_id FROM teams")["team_id"])
+        bad = [r for r in regions if r not in known_r] + [t for t in teams if t not in known_t]
+        if bad:
+            raise AccountError(f"Unknown region or team: {', '.join(bad)}; check the ids.")
+
+
+def add_account(
+    store: Store,
+    username: str,
+    password: str | None,
+    role: str,
+    *,
+    rep_id: str | None = None,
+    region_ids: list[str] | None = None,
+    team_ids: list[str] | None = None,
+) -> Account:
+    """Create an account. ``password`` None makes an OIDC-only account (username = email)."""
+    username = username.strip()
+    if not username:
+        raise AccountError("The username is empty.")
+    if get_account(store, username):
+        raise AccountError(f"An account '{username}' already exists; use set-scope or remove it first.")
+    regions, teams = list(region_ids or []), list(team_ids or [])
+    _validate_scope(store, role, rep_id, regions, teams)
+    if password is not None and len(password) < MIN_PASSWORD:
+        raise AccountError(f"The password is too short; use at least {MIN_PASSWORD} characters.")
+    hashed = _HASHER.hash(password) if password is not None else None
+    store.execute(
+        "INSERT INTO users VALUES (?, ?, ?, ?, ?::VARCHAR[], ?::VARCHAR[], FALSE, now()::TIMESTAMP)",
+        [username, hashed, role, rep_id, regions, teams],
+    )
+    return get_account(store, username)  # type: ignore[return-value]
+
+
+def remove_account(store: Store, username: str) -> None:
+    """Delete an account."""
+    if not get_account(store, username):
+        raise AccountError(f"There is no account '{username}'.")
+    store.execute("DELETE FROM users WHERE username = ?", [username])
+
+
+def set_scope(
+    store: Store,
+    username: str,
+    role: str,
+    *,
+    rep_id: str | None = None,
+    region_ids: list[str] | None = None,
+    team_ids: list[str] | None = None,
+) -> Account:
+    """Change an account's role and scope."""
+    if not get_account(store, username):
+        raise AccountError(f"There is no account '{username}'.")
+    regions, teams = list(region_ids or []), list(team_ids or [])
+    _validate_scope(store, role, rep_id, regions, teams)
+    store.execute(
+        "UPDATE users SET role = ?, rep_id = ?, region_ids = ?::VARCHAR[], team_ids = ?::VARCHAR[] WHERE username = ?",
+        [role, rep_id, regions, teams, username],
+    )
+    return get_account(store, username)  # type: ignore[return-value]
+
+
+def list_accounts(store: Store) -> pd.DataFrame:
+    """Columns username, role, rep_id, region_ids, team_ids, disabled, created_at (no hashes)."""
+    return store.query(
+        "SELECT username, role, rep_id, array_to_string(region_ids, ',') AS region_ids,"
+        " array_to_string(team_ids, ',') AS team_ids, disabled, created_at FROM users ORDER BY username"
+    )
+
+
+def verify_login(store: Store, username: str, password: str) -> Account | None:
+    """The account when the password matches (and the account is enabled), else None."""
+    row = store.query("SELECT password_hash FROM users WHERE username = ? AND NOT disabled", [username])
+    if row.empty or row.iloc[0]["password_hash"] is None:
+        _HASHER.hash("timing-equaliser")  # similar time whether or not the user exists
+        return None
+    try:
+        _HASHER.verify(row.iloc[0]["password_hash"], password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return None
+    return get_account(store, username)
+
+
+def log_access(store: Store, scope: Scope, action: str, obj: str, detail: str = "") -> None:
+    """Append one line to the access log (who viewed or exported what, when)."""
+    store.execute(
+        "INSERT INTO access_log VALUES (now()::TIMESTAMP, ?, ?, ?, ?, ?)",
+        [scope.user or "(unknown)", scope.role, action, obj, detail],
+    )
+
+
+def access_log(store: Store, *, limit: int = 1000) -> pd.DataFrame:
+    """The most recent access-log lines, newest first."""
+    return store.query("SELECT * FROM access_log ORDER BY logged_at DESC LIMIT ?", [int(limit)])
+
+
+# -- CLI ---------------------------------------------------------------------------------
+
+
+def _password(args: argparse.Namespace) -> str | None:
+    if args.oidc:
+        return None
+    env = os.environ.get("LAB_PASSWORD")
+    if env:
+        return env
+    if not sys.stdin.isatty():
+        line = sys.stdin.readline().rstrip("\n")
+        if line:
+            return line
+        raise AccountError("No password given: set LAB_PASSWORD, pipe it on stdin, or use --oidc.")
+    first = getpass.getpass("Password: ")
+    if first != getpass.getpass("Repeat password: "):
+        raise AccountError("The two passwords differ.")
+    return first
+
+
+def _cmd_users(args: argparse.Namespace) -> int:
+    from analytics.cli import emit, open_store
+
+    store = open_store(args.db, read_only=args.action == "list")
+    try:
+        if args.action == "add":
+            acc = add_account(
+                store,
+                args.username,
+                _password(args),
+                args.role,
+                rep_id=args.rep,
+                region_ids=_split(args.regions),
+                team_ids=_split(args.teams),
+            )
+            print(f"added {acc.username} ({acc.role})")
+        elif args.action == "remove":
+            remove_account(store, args.username)
+            print(f"removed {args.username}")
+        elif args.action == "set-scope":
+            acc = set_scope(
+                store,
+                args.username,
+                args.role,
+                rep_id=args.rep,
+                region_ids=_split(args.regions),
+                team_ids=_split(args.teams),
+            )
+            print(f"{acc.username} is now {acc.role}")
+        else:
+            emit(list_accounts(store), args.format)
+    except AccountError as exc:
+        from analytics.cli import UserError
+
+        raise UserError(str(exc)) from exc
+    return 0
+
+
+def _cmd_access_log(args: argparse.Namespace) -> int:
+    from analytics.cli import emit, open_store
+
+    emit(access_log(open_store(args.db), limit=args.limit), args.format, args.out)
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``users`` and ``access-log`` commands."""
+    from analytics.cli import add_db, add_format
+
+    p = sub.add_parser("users", help="manage local accounts: add, remove, list, set-scope")
+    p.add_argument("action", choices=("add", "remove", "list", "set-scope"))
+    p.add_argument("username", nargs="?", default="")
+    add_db(p)
+    p.add_argument("--role", choices=ROLES, default="rep")
+    p.add_argument("--rep", help="rep_id of a rep account")
+    p.add_argument("--regions", default="", help="comma-separated region ids (managers)")
+    p.add_argument("--teams", default="", help="comma-separated team ids (managers)")
+    p.add_argument("--oidc", action="store_true", help="no password: the username is the OIDC e-mail")
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    p.set_defaults(func=_cmd_users)
+
+    p = sub.add_parser("access-log", help="who viewed or exported pay data, and when")
+    add_db(p)
+    add_format(p)
+    p.add_argument("--limit", type=int, default=1000)
+    p.set_defaults(func=_cmd_access_log)
