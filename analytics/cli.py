@@ -21,8 +21,9 @@ import duckdb
 import pandas as pd
 
 from analytics.filters import Filters
+from analytics.i18n import DEFAULT_LANG, LANGS, column_label, translate
 from analytics.scope import Scope
-from analytics.store import Store, StoreError
+from analytics.store import SchemaOutdated, Store, StoreError
 
 #: Modules that contribute commands; each has ``register(subparsers)``.
 COMMAND_MODULES = (
@@ -36,6 +37,8 @@ COMMAND_MODULES = (
     "analytics.talk_tracks",
 )
 DEFAULT_DB = "data/demo.duckdb"
+#: Language of human-readable (``--format table``) output, set by ``--lang``.
+_OUTPUT_LANG = {"lang": "en"}
 
 
 class UserError(Exception):
@@ -114,6 +117,8 @@ def open_store(path: str, *, read_only: bool = True) -> Store:
         return Store(path)
     try:
         return Store(path, read_only=True)
+    except SchemaOutdated:
+        return Store(path)  # applies the pending forward migrations, then serves the command
     except duckdb.ConnectionException:
         # this process already holds the file read-write (tests, an in-process caller):
         # DuckDB refuses a second configuration, so share the read-write one.
@@ -135,6 +140,13 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def _human_float(value: float) -> str:
+    """Readable numbers for table output: thousands separators, at most four decimals."""
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.4f}".rstrip("0").rstrip(".")
+
+
 def emit(result: pd.DataFrame | dict[str, Any] | list[Any], fmt: str, out: str | None = None) -> None:
     """Print (or write) a result as a table, CSV or JSON (a list of row objects)."""
     if isinstance(result, pd.DataFrame):
@@ -144,7 +156,13 @@ def emit(result: pd.DataFrame | dict[str, Any] | list[Any], fmt: str, out: str |
             rows = [{k: _jsonable(v) for k, v in row.items()} for row in result.to_dict(orient="records")]
             text = json.dumps(rows, ensure_ascii=False, indent=2) + "\n"
         else:
-            text = (result.to_string(index=False) if len(result) else "(no rows)") + "\n"
+            lang = _OUTPUT_LANG["lang"]
+            shown = result.copy()
+            if "metric" in shown.columns:
+                shown["metric"] = [column_label(str(m), lang) for m in shown["metric"]]
+            shown = shown.rename(columns=lambda c: column_label(str(c), lang))
+            empty = translate("(no rows)", lang)
+            text = (shown.to_string(index=False, float_format=_human_float) if len(shown) else empty) + "\n"
     else:
         text = json.dumps(result, ensure_ascii=False, indent=2, default=_jsonable) + "\n"
     if out:
@@ -160,6 +178,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Quarterly performance & incentive lab: every analysis, headless.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log query timings")
+    parser.add_argument(
+        "--lang",
+        choices=LANGS,
+        default=DEFAULT_LANG,
+        help="language of human-readable output (csv/json keep English identifiers)",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
@@ -170,6 +194,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    _OUTPUT_LANG["lang"] = args.lang
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )

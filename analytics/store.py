@@ -51,6 +51,10 @@ class StoreError(Exception):
     """A problem with the store that a user can act on (message is a full sentence)."""
 
 
+class SchemaOutdated(StoreError):
+    """The store needs forward migrations that a read-only open cannot apply."""
+
+
 @dataclass(frozen=True)
 class Migration:
     """One forward migration file: ``NNN_name.sql`` in ``analytics/sql/migrations``."""
@@ -109,7 +113,8 @@ class Store:
         if migrate and not read_only:
             self.migrate()
         elif self.schema_version() < latest_version():
-            raise StoreError(
+            self._con.close()
+            raise SchemaOutdated(
                 f"The store {self.path} has schema version {self.schema_version()} but this "
                 f"version of the product needs {latest_version()}. Open it once without "
                 "read-only mode to upgrade it."

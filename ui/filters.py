@@ -7,6 +7,7 @@ view and switching language or page keeps every selection.
 
 from __future__ import annotations
 
+import os
 from datetime import date
 
 import streamlit as st
@@ -70,10 +71,16 @@ def save_to_url() -> None:
         st.query_params.from_dict(wanted)
 
 
+def default_lang() -> str:
+    """The app's default language: ``LAB_DEFAULT_LANG`` (en or zh), else English."""
+    lang = os.environ.get("LAB_DEFAULT_LANG", "en")
+    return lang if lang in LANGS else "en"
+
+
 def language_switch() -> None:
     """The language select box (top of the sidebar)."""
     if st.session_state.get(LANG_KEY) not in LANGS:
-        st.session_state[LANG_KEY] = "en"
+        st.session_state[LANG_KEY] = default_lang()
     st.sidebar.selectbox(
         "Language / 语言", LANGS, key=LANG_KEY, format_func=lambda v: {"en": "English", "zh": "中文"}[v]
     )

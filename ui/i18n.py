@@ -7,34 +7,13 @@ user-visible string in pages/ and ui/ goes through :func:`t` (or :func:`tn` for 
 
 from __future__ import annotations
 
-from functools import lru_cache
-from pathlib import Path
-
 import streamlit as st
-from babel.messages.pofile import read_po
 
-LANGS = ("en", "zh")
-DEFAULT_LANG = "en"
-LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+from analytics.i18n import DEFAULT_LANG, LANGS, LOCALES_DIR, catalogue
+
+__all__ = ["DEFAULT_LANG", "LANGS", "LANG_KEY", "LOCALES_DIR", "catalogue", "current_lang", "t", "tn"]
+
 LANG_KEY = "lang"
-
-
-@lru_cache(maxsize=4)
-def catalogue(lang: str) -> dict[str, str | tuple[str, ...]]:
-    """msgid -> translation for ``lang`` (empty for English, whose ids are the text)."""
-    out: dict[str, str | tuple[str, ...]] = {}
-    folder = LOCALES_DIR / lang / "LC_MESSAGES"
-    if lang == "en" or not folder.exists():
-        return out
-    for po in sorted(folder.glob("*.po")):
-        with po.open("rb") as fh:
-            cat = read_po(fh, locale="zh_Hans_CN" if lang == "zh" else lang)
-        for msg in cat:
-            if not msg.id or not msg.string:
-                continue
-            key = msg.id[0] if isinstance(msg.id, tuple) else msg.id
-            out[key] = tuple(msg.string) if isinstance(msg.string, tuple) else msg.string
-    return out
 
 
 def current_lang() -> str:
