@@ -280,15 +280,15 @@ class _Org:
         self.hire_day = hire_offset  # days relative to DATA_START
         base = np.array([MONTHLY_SALARY[t] for t in TEAM_TYPES])[self.rep_type]
         self.salary = np.round(base * np.exp(0.15 * rng.standard_normal(n) + 0.05 * self.skill), -2)
-        self.names = [
-            f"{_SURNAMES[a]} {_GIVEN[b]}{'' if c == 0 else ' ' + str(c + 1)}"
-            for a, b, c in zip(
-                rng.integers(0, len(_SURNAMES), n),
-                rng.integers(0, len(_GIVEN), n),
-                np.arange(n) // (len(_SURNAMES) * len(_GIVEN)),
-                strict=True,
-            )
-        ]
+        # unique names: a shuffled walk over surname x given-name pairs, numbered past 480
+        combos = len(_SURNAMES) * len(_GIVEN)
+        order = rng.permutation(combos)
+        self.names = []
+        for i in range(n):
+            pair = int(order[i % combos])
+            lap = i // combos
+            base = f"{_SURNAMES[pair // len(_GIVEN)]} {_GIVEN[pair % len(_GIVEN)]}"
+            self.names.append(base if lap == 0 else f"{base} {lap + 1}")
         # rep pools per (region, team type) for lead assignment
         self.pools = {}
         for ri in range(n_regions):
