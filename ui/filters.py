@@ -128,13 +128,8 @@ def sidebar_filters() -> Filters | None:
     modes = ["quarter", "range"]
     if st.session_state.get("f_mode") not in modes:
         st.session_state["f_mode"] = "quarter"
-    sb.radio(
-        t("Period"),
-        modes,
-        key="f_mode",
-        horizontal=True,
-        format_func=lambda m: t("Quarter") if m == "quarter" else t("Date range"),
-    )
+    mode_labels = {"quarter": t("Quarter"), "range": t("Date range")}  # labels fixed in this run's language
+    sb.radio(t("Period"), modes, key="f_mode", horizontal=True, format_func=mode_labels.__getitem__)
     if st.session_state["f_mode"] == "quarter":
         if st.session_state.get("f_quarter") not in quarters:
             st.session_state["f_quarter"] = quarters[-1]
