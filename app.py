@@ -11,26 +11,40 @@ from ui import filters as filter_widgets
 from ui.context import Context, set_context
 from ui.i18n import current_lang, t
 
-#: (page file, title message id, material icon). The first page is the default.
+#: (page file, title message id, material icon, roles that may open it). The first page is
+#: the default. Every page also restricts its rows to the identity's scope below the UI.
+ALL_ROLES = ("leader", "manager", "analyst", "rep")
+ANALYSTS = ("leader", "manager", "analyst")
 PAGES = [
-    ("pages/overview.py", "Overview", ":material/dashboard:"),
-    ("pages/data.py", "Data", ":material/upload_file:"),
+    ("pages/overview.py", "Overview", ":material/dashboard:", ALL_ROLES),
+    ("pages/scorecard.py", "Scorecard", ":material/leaderboard:", ALL_ROLES),
+    ("pages/incentive_lab.py", "Incentive lab", ":material/tune:", ALL_ROLES),
+    ("pages/attribution.py", "Attribution", ":material/alt_route:", ANALYSTS),
+    ("pages/talk_tracks.py", "Talk tracks & drivers", ":material/record_voice_over:", ANALYSTS),
+    ("pages/anomalies.py", "Anomalies", ":material/crisis_alert:", ANALYSTS),
+    ("pages/pilots.py", "Pilots & audit", ":material/science:", ANALYSTS),
+    ("pages/data.py", "Data", ":material/upload_file:", ("leader",)),
 ]
 
 st.set_page_config(page_title="Performance & Incentive Lab", page_icon=":material/insights:", layout="wide")
 filter_widgets.load_from_url()
 filter_widgets.language_switch()
-scope = auth.current_scope()
-auth.local_mode_banner()
 
 if not Path(data.db_path()).exists():
-    st.error(t("No store found at {path}. Create the demo store with: python -m analytics demo --db {path}",
-               path=data.db_path()))
+    st.error(
+        t(
+            "No store found at {path}. Create the demo store with: python -m analytics demo --db {path}",
+            path=data.db_path(),
+        )
+    )
     st.stop()
+scope = auth.current_scope()
+auth.sidebar_identity(scope)
 
 filters = filter_widgets.sidebar_filters()
 set_context(Context(filters=filters, scope=scope, lang=current_lang()))
 filter_widgets.save_to_url()
 
-pages = [st.Page(path, title=t(title), icon=icon, default=(i == 0)) for i, (path, title, icon) in enumerate(PAGES)]
+allowed = [p for p in PAGES if scope.role in p[3]]
+pages = [st.Page(path, title=t(title), icon=icon, default=(i == 0)) for i, (path, title, icon, _) in enumerate(allowed)]
 st.navigation(pages).run()
