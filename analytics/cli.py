@@ -126,8 +126,20 @@ def open_store(path: str, *, read_only: bool = True) -> Store:
 
 
 def cli_scope(args: argparse.Namespace) -> Scope:
-    """The scope a CLI command runs under: the local operator is a leader."""
-    return Scope.leader(user="cli")
+    """The scope a CLI command runs under.
+
+    The local operator (who can read the store file anyway) is a leader; ``--as USER``
+    runs the command with that account's scope instead, exactly as the app would apply it
+    (an unknown or disabled account sees nothing).
+    """
+    user = getattr(args, "as_user", None)
+    if not user:
+        return Scope.leader(user="cli")
+    from analytics import users
+
+    with open_store(args.db) as store:
+        account = users.get_account(store, user)
+    return account.scope() if account else users.NOBODY
 
 
 def _jsonable(value: Any) -> Any:
@@ -178,6 +190,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Quarterly performance & incentive lab: every analysis, headless.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log query timings")
+    parser.add_argument(
+        "--as",
+        dest="as_user",
+        metavar="USER",
+        help="run with this account's access scope (default: the local operator, a leader)",
+    )
     parser.add_argument(
         "--lang",
         choices=LANGS,

@@ -677,7 +677,7 @@ def _renewals_and_targets(
     # a legacy account's 2025 renewal needs its 2024 renewal
     first_of_legacy = {a: r for a, r, s in zip(acc, renewed, second, strict=True) if not s and a.startswith("AL")}
     renewed = renewed & np.array([not s or first_of_legacy.get(a, False) for a, s in zip(acc, second, strict=True)])
-    signed = np.minimum(due + rng.integers(-10, 5, len(due)), n_days - 1)
+    signed = np.clip(due + rng.integers(-10, 5, len(due)), 0, n_days - 1)
     # quotas are then set on the final run-rate (so the plan's base threshold covers ~80%)
     final = total.copy()
     np.add.at(final, (rep[base_renew], _quarter_index(due[base_renew])), -renew_amount[base_renew])

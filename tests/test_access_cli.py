@@ -1,0 +1,103 @@
+"""Access control through the CLI: every role x every analysis command (``--as USER``)."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from analytics import users
+from analytics.cli import main
+from analytics.store import Store
+
+#: command -> (the command words, its options)
+COMMANDS = {
+    "overview": (["overview"], ["--quarter", "2025Q3", "--format", "csv"]),
+    "simulate": (["simulate"], ["--plan", "data/plans/reference.toml", "--quarter", "2025Q3", "--format", "csv"]),
+    "scorecard": (["scorecard"], ["--quarter", "2025Q3", "--format", "csv"]),
+    "drivers": (["drivers"], ["--quarter", "2025Q3", "--table", "reps", "--format", "csv"]),
+    "attribution": (["attribution", "sources"], ["--format", "csv"]),
+    "anomalies": (["anomalies"], ["--format", "csv"]),
+    "talk-tracks": (["talk-tracks"], ["--boot", "30", "--format", "csv"]),
+    "pilot": (
+        ["pilot"],
+        ["--teams", "T002,T006", "--start", "2025Q2", "--metric", "collaboration_score", "--format", "json"],
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def secured(tmp_path_factory, demo_db_path):
+    db = tmp_path_factory.mktemp("climatrix") / "c.duckdb"
+    shutil.copy(demo_db_path, db)
+    with Store(db) as s:
+        reps = s.query("SELECT rep_id, rep_name, region_id FROM v_reps")
+        rep = reps[reps["region_id"] == "R02"].sort_values("rep_id").iloc[2]
+        users.add_account(s, "lead", "leader password", "leader")
+        users.add_account(s, "west", "manager password", "manager", region_ids=["R02"])
+        users.add_account(s, "rep1", "rep password", "rep", rep_id=rep["rep_id"])
+        users.add_account(s, "gone", "gone password", "rep", rep_id=rep["rep_id"])
+        s.execute("UPDATE users SET disabled = TRUE WHERE username = 'gone'")
+    allowed = {
+        "lead": set(reps["rep_id"]),
+        "west": set(reps.loc[reps["region_id"] == "R02", "rep_id"]),
+        "rep1": {rep["rep_id"]},
+        "gone": set(),
+        "stranger": set(),
+    }
+    return db, reps, allowed
+
+
+@pytest.mark.parametrize("user", ["lead", "west", "rep1", "gone", "stranger"])
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_cli_output_stays_in_scope(secured, capsys, user, command):
+    db, reps, allowed = secured
+    words, options = COMMANDS[command]
+    assert main(["--as", user, *words, "--db", str(db), *options]) in (0, 2)
+    out = capsys.readouterr().out
+    outside = reps[~reps["rep_id"].isin(allowed[user])]
+    leaked = [r.rep_id for r in outside.itertuples() if r.rep_id in out or r.rep_name in out]
+    assert not leaked, f"{user} / {command} leaks {leaked[:5]}"
+
+
+def test_the_cli_leak_check_can_see_reps(secured, capsys):
+    db, reps, _ = secured
+    assert (
+        main(
+            [
+                "simulate",
+                "--db",
+                str(db),
+                "--plan",
+                "data/plans/reference.toml",
+                "--quarter",
+                "2025Q3",
+                "--format",
+                "csv",
+            ]
+        )
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert sum(r in out for r in reps["rep_id"]) > 50
+
+
+def test_unknown_user_sees_no_pay_lines(secured, capsys):
+    db, _, _ = secured
+    assert main(
+        [
+            "--as",
+            "stranger",
+            "simulate",
+            "--db",
+            str(db),
+            "--plan",
+            "data/plans/reference.toml",
+            "--quarter",
+            "2025Q3",
+            "--format",
+            "csv",
+        ]
+    ) in (0, 2)
+    lines = [ln for ln in capsys.readouterr().out.splitlines() if ln.strip()]
+    assert len(lines) <= 1  # at most a header
