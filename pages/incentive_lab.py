@@ -10,7 +10,7 @@ import streamlit as st
 from analytics import incentives, plans, users
 from analytics.periods import Quarter
 from analytics.plans import DEAL_TYPES, METRICS, Budget, Commission, Plan, PlanError, TeamPool, Tier
-from ui import data
+from ui import auth, data
 from ui import format as fmt
 from ui import incentives_charts as charts
 from ui.context import get_context
@@ -36,6 +36,7 @@ if role not in ("leader", "manager", "analyst", "rep"):
     st.stop()
 f = ctx.filters
 quarter = str(Quarter.of(f.end))
+auth.log_view(ctx.scope, "incentive_lab", quarter)
 q = Quarter.parse(quarter)
 if (f.start, f.end) == (q.start, q.end):
     st.caption(

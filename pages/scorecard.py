@@ -7,7 +7,7 @@ import streamlit as st
 from analytics import plans, scorecard
 from analytics.periods import Quarter
 from analytics.plans import DIMENSIONS, METRICS
-from ui import data
+from ui import auth, data
 from ui import format as fmt
 from ui import incentives_charts as charts
 from ui.context import get_context
@@ -20,6 +20,7 @@ if ctx.filters is None:
     st.stop()
 f = ctx.filters
 quarter = str(Quarter.of(f.end))
+auth.log_view(ctx.scope, "scorecard", quarter)
 q = Quarter.parse(quarter)
 if (f.start, f.end) == (q.start, q.end):
     st.caption(

@@ -187,3 +187,15 @@ def test_xsrf_protection_and_upload_limit_in_the_effective_config():
     assert "maxUploadSize = 200" in lines
     assert "gatherUsageStats = false" in lines
     assert 'address = "127.0.0.1"' in lines
+
+
+def test_viewing_pay_is_logged_once_per_session(secured_db):
+    import time
+
+    at = _app_with_token(secured_db, "view-token", time.time())
+    at.switch_page("pages/incentive_lab.py")
+    at.run()
+    at.run()
+    with Store(secured_db) as s:
+        rows = s.query("SELECT username, action, object FROM access_log WHERE action = 'view'")
+    assert rows.values.tolist() == [["lead", "view", "incentive_lab"]]

@@ -155,3 +155,13 @@ def sidebar_identity(scope: Scope) -> None:
         return
     st.sidebar.caption(t("Signed in as {user} ({role}).", user=scope.user, role=t(scope.role)))
     st.sidebar.button(t("Sign out"), key="auth_logout", on_click=logout)
+
+
+def log_view(scope: Scope, obj: str, detail: str = "") -> None:
+    """Record once per session that ``scope`` viewed pay or performance data ``obj``."""
+    seen = st.session_state.setdefault("auth_logged_views", set())
+    key = (scope.user, obj, detail)
+    if key in seen:
+        return
+    seen.add(key)
+    users.log_access(data.store(), scope, "view", obj, detail)
