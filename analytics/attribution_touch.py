@@ -40,7 +40,6 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from math import factorial
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -243,19 +242,6 @@ def _build(
     )
 
 
-def _query_arrow(store: Store, sql: str, params: list[object]) -> pa.Table:
-    """:meth:`Store.query_arrow`, or, where the DuckDB cursor has no ``fetch_arrow_table``
-    (DuckDB 2 renamed it ``to_arrow_table``, which the helper does not call yet), the same
-    query on a store cursor."""
-    if hasattr(duckdb.DuckDBPyConnection, "fetch_arrow_table"):
-        return store.query_arrow(sql, params)
-    cur = store.cursor()
-    try:
-        return cur.sql(sql, params=params).to_arrow_table()
-    finally:
-        cur.close()
-
-
 def build_journeys(store: Store, filters: Filters, scope: Scope) -> Journeys:
     """Journeys of the leads created in the filter window (scoped), from DuckDB.
 
@@ -264,7 +250,7 @@ def build_journeys(store: Store, filters: Filters, scope: Scope) -> Journeys:
     vocab = store.query("SELECT DISTINCT channel FROM touchpoints ORDER BY channel")["channel"].tolist()
     w_sql, w_params = where(filters, scope, "created_at", alias="l")
     end = data_end(store)
-    table = _query_arrow(store, sql_text("journeys").format(where=w_sql), [*w_params, vocab, end, end])
+    table = store.query_arrow(sql_text("journeys").format(where=w_sql), [*w_params, vocab, end, end])
     lengths, flat = _list_column(table, "path")
     day_lengths, flat_days = _list_column(table, "days")
     return _build(

@@ -192,7 +192,10 @@ class Store:
         start = time.perf_counter()
         cur = self.cursor()
         try:
-            table = cur.execute(sql, params or []).fetch_arrow_table()
+            if hasattr(cur, "fetch_arrow_table"):
+                table = cur.execute(sql, params or []).fetch_arrow_table()
+            else:  # DuckDB 2 moved Arrow export to relations
+                table = cur.sql(sql, params=params or None).to_arrow_table()
         finally:
             cur.close()
         self._log_time(sql, start)

@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     path = demo_store(args.leads)
     rows = []
-    with Store(path) as store:
+    with Store(path, read_only=True) as store:  # read-only: several benchmark runs can share a store
         for area in [a for a in args.areas.split(",") if a]:
             try:
                 importlib.import_module(f"bench.bench_{area}")
