@@ -145,7 +145,7 @@ HOLIDAYS = [
     (date(2024, 10, 1), date(2024, 10, 7)),
     (date(2025, 10, 1), date(2025, 10, 8)),
 ]
-DROP_SHARE = 0.92  # share of the planted segment's wins that are lost in a drop week
+DROP_SHARE = 1.0  # share of the planted segment's wins that are lost in a drop week
 
 _SURNAMES = [
     "Wang",
@@ -310,14 +310,16 @@ def _drop_plan(rng: np.random.Generator, org: _Org, n_drops: int) -> list[dict[s
         if (q.end - m).days < 14 or (m - q.start).days < 7:
             continue
         eligible.append(m)
-    big_regions = list(np.argsort(-org.region_weight)[:6])
+    # the three largest regions, and in each the segment that wins the most deals there, so a
+    # collapse removes enough wins in one week (about 15 of 30 at 250k leads) to be visible
+    big_regions = list(np.argsort(-org.region_weight)[:3])
     drops: list[dict[str, object]] = []
     while len(drops) < n_drops:
         week = eligible[int(rng.integers(len(eligible)))]
         region = int(big_regions[int(rng.integers(len(big_regions)))])
         if any(abs((week - d["week_start"]).days) < 28 for d in drops):  # type: ignore[operator]
             continue
-        segment = "enterprise" if len(drops) % 3 != 1 else "mid_market"
+        segment = SEGMENTS[int(np.argmax(org.region_segment[region] * SEGMENT_BASE_RATE))]
         drops.append({"region_index": region, "region_id": REGIONS[region][0], "week_start": week, "segment": segment})
     return drops
 

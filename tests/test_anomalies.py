@@ -335,19 +335,17 @@ def test_false_alarms_on_the_demo_store_stay_under_one_per_hundred(demo_fits, pl
 
 
 def test_planted_drops_read_as_a_drop_of_the_planted_segment(demo_fits, planted):
-    """At 60k leads a planted drop is about one lost win, too small to flag (docs/methods/anomalies.md);
-    the won-revenue decomposition still names the planted segment for most of them (2 of 3 here)."""
+    """At 60k leads a planted drop removes every win of the region's biggest segment that week
+    (a handful); the conversion decomposition names that segment's rate as the top driver."""
     panel, fits = demo_fits
-    det = fits["won_revenue"]
-    named = 0
+    det = fits["conversion_rate"]
     for d in planted["drops"]:
         week = date.fromisoformat(d["week_start"])
-        top, _share = ex.segment_driver(panel, det, "won_revenue", d["region_id"], week)
-        named += top == f"{d['segment']}:rate"
+        top, _share = ex.segment_driver(panel, det, "conversion_rate", d["region_id"], week)
+        assert top == f"{d['segment']}:rate", (d, top)
         r = det.result_
         seg = r[(r["unit"] == d["region_id"]) & (r["week_start"] == week) & (r["series"] == d["segment"])]
-        assert seg["actual"].iloc[0] < seg["expected"].iloc[0]  # the planted segment is below its expectation
-    assert named >= 2
+        assert seg["actual"].iloc[0] == 0.0 < seg["expected"].iloc[0]  # every win of the week is gone
 
 
 def test_detect_reports_only_the_period_and_sorts_by_severity(demo_fits):
