@@ -31,19 +31,24 @@ def attainment_curve(df: pd.DataFrame, labels: dict[str, str]) -> go.Figure:
     """
     x = df["week_start"]
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=x, y=df["band_hi"], line={"width": 0}, showlegend=False, hoverinfo="skip"))
+    fig.add_trace(go.Scatter(x=x, y=df["band_hi"], mode="lines", line={"width": 0}, showlegend=False, hoverinfo="skip"))
     fig.add_trace(
         go.Scatter(
             x=x,
             y=df["band_lo"],
             fill="tonexty",
             fillcolor=BAND_COLOR,
+            mode="lines",
             line={"width": 0},
             name=labels["band"],
             hoverinfo="skip",
         )
     )
-    fig.add_trace(go.Scatter(x=x, y=df["target_pace"], name=labels["pace"], line={"dash": "dash", "color": PALETTE[0]}))
+    fig.add_trace(
+        go.Scatter(
+            x=x, y=df["target_pace"], name=labels["pace"], mode="lines", line={"dash": "dash", "color": PALETTE[0]}
+        )
+    )
     fig.add_trace(
         go.Scatter(
             x=x,
@@ -59,13 +64,14 @@ def attainment_curve(df: pd.DataFrame, labels: dict[str, str]) -> go.Figure:
 def rate_with_interval(df: pd.DataFrame, x: str, rate: str, lo: str, hi: str, labels: dict[str, str]) -> go.Figure:
     """A rate over time with its interval as a shaded band. ``labels``: title, x, y, rate, interval."""
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=df[x], y=df[hi], line={"width": 0}, showlegend=False, hoverinfo="skip"))
+    fig.add_trace(go.Scatter(x=df[x], y=df[hi], mode="lines", line={"width": 0}, showlegend=False, hoverinfo="skip"))
     fig.add_trace(
         go.Scatter(
             x=df[x],
             y=df[lo],
             fill="tonexty",
             fillcolor=BAND_COLOR,
+            mode="lines",
             line={"width": 0},
             name=labels["interval"],
             hoverinfo="skip",
