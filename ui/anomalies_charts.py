@@ -22,13 +22,14 @@ def series_with_band(df: pd.DataFrame, labels: dict[str, str], *, rate: bool = F
     """
     x = df["week_start"]
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=x, y=df["upper"], line={"width": 0}, showlegend=False, hoverinfo="skip"))
+    fig.add_trace(go.Scatter(x=x, y=df["upper"], mode="lines", line={"width": 0}, showlegend=False, hoverinfo="skip"))
     fig.add_trace(
         go.Scatter(
             x=x,
             y=df["lower"],
             fill="tonexty",
             fillcolor=BAND_COLOR,
+            mode="lines",
             line={"width": 0},
             name=labels["band"],
             hoverinfo="skip",

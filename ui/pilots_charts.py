@@ -63,13 +63,16 @@ def pilot_effects(series: pd.DataFrame, labels: dict[str, str]) -> go.Figure:
     fig = go.Figure()
     x = list(series["quarter"])
     if series["effect_hi"].notna().any():
-        fig.add_trace(go.Scatter(x=x, y=series["effect_hi"], line={"width": 0}, showlegend=False, hoverinfo="skip"))
+        fig.add_trace(
+            go.Scatter(x=x, y=series["effect_hi"], mode="lines", line={"width": 0}, showlegend=False, hoverinfo="skip")
+        )
         fig.add_trace(
             go.Scatter(
                 x=x,
                 y=series["effect_lo"],
                 fill="tonexty",
                 fillcolor=BAND_COLOR,
+                mode="lines",
                 line={"width": 0},
                 name=labels["band"],
                 hoverinfo="skip",
