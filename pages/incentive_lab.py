@@ -103,10 +103,10 @@ def statement_downloads(result: incentives.SimulationResult, rep_ids: list[str],
         users.log_access(store, ctx.scope, "export", "statements", f"{quarter} {kind} {len(rep_ids)} reps")
 
     def csv() -> bytes:
-        return incentives.to_csv_bytes(incentives.statement(result, rep_ids))
+        return incentives.to_csv_bytes(charts.localised_statement(incentives.statement(result, rep_ids)))
 
     def xlsx() -> bytes:
-        return incentives.to_xlsx_bytes(incentives.statement(result, rep_ids))
+        return incentives.to_xlsx_bytes(charts.localised_statement(incentives.statement(result, rep_ids)))
 
     c1.download_button(
         t("Statement (CSV)"),

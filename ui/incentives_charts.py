@@ -264,3 +264,31 @@ def dimension_scatter(per_rep: pd.DataFrame, labels: dict[str, str]) -> go.Figur
     fig = _layout(fig, labels["title"], labels["x"], labels["y"])
     fig.update_layout(hovermode="closest")
     return fig
+
+
+def localised_statement(df: pd.DataFrame) -> pd.DataFrame:
+    """A payout statement (analytics.incentives.statement) with headers, rule and measure names
+    in the session's language, for CSV / XLSX export. Amounts and ids stay as they are."""
+    out = df.copy()
+    if "rule" in out.columns:
+        tiers = out["tier"] if "tier" in out.columns else [None] * len(out)
+        out["rule"] = [rule_label(r, tr) for r, tr in zip(out["rule"], tiers, strict=True)]
+    if "metric" in out.columns:
+        out["metric"] = [trace_metric_label(m) for m in out["metric"]]
+    headers = {
+        "quarter": t("Quarter"),
+        "plan": t("Plan"),
+        "rep_id": t("Rep"),
+        "rep_name": t("Rep name"),
+        "team_id": t("Team"),
+        "grade": t("Grade"),
+        "line": t("Line"),
+        "rule": t("Rule"),
+        "tier": t("Tier"),
+        "metric": t("Measure"),
+        "value": t("Value"),
+        "rate": t("Rate"),
+        "amount": t("Amount (CNY)"),
+        "detail": t("Detail"),
+    }
+    return out.rename(columns=headers)
