@@ -8,3 +8,12 @@ lint:
 	.venv/bin/ruff check . && .venv/bin/ruff format --check .
 bench:
 	.venv/bin/python -m bench
+
+# Browser benchmarks and the soak test (docs/benchmarks-browser.md); long, not part of `make test`.
+.PHONY: bench-browser bench-memory soak
+bench-browser:
+	mkdir -p test-artifacts && .venv/bin/python -m bench.bench_browser --leads 1000000 --out test-artifacts/bench-browser.json
+bench-memory:
+	mkdir -p test-artifacts && .venv/bin/python -m bench.memory $(if $(MEMORY_DB),--db $(MEMORY_DB),--leads 1000000) --out test-artifacts/bench-memory.json
+soak:
+	mkdir -p test-artifacts && .venv/bin/python -m bench.load --leads 1000000 --sessions 20 --seconds 300 --import-rows 1000000 --out test-artifacts/soak.json
