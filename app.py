@@ -26,9 +26,11 @@ PAGES = [
     ("pages/data.py", "Data", ":material/upload_file:", ("leader",)),
 ]
 
-st.set_page_config(page_title="Performance & Incentive Lab", page_icon=":material/insights:", layout="wide")
+ICON = str(Path(__file__).resolve().parent / "static" / "icon.png")  # local: no request leaves the machine
+
+st.set_page_config(page_title="Performance & Incentive Lab", page_icon=ICON, layout="wide")
 filter_widgets.load_from_url()
-filter_widgets.language_switch()
+filter_widgets.sync_from_widgets()
 
 if not Path(data.db_path()).exists():
     st.error(
@@ -39,12 +41,16 @@ if not Path(data.db_path()).exists():
     )
     st.stop()
 scope = auth.current_scope()
-auth.sidebar_identity(scope)
 
+# Navigation comes before any sidebar widget: widgets drawn before st.navigation can lose
+# their first change in a new session.
+allowed = [p for p in PAGES if scope.role in p[3]]
+pages = [st.Page(path, title=t(title), icon=icon, default=(i == 0)) for i, (path, title, icon, _) in enumerate(allowed)]
+page = st.navigation(pages)
+
+filter_widgets.language_switch()
+auth.sidebar_identity(scope)
 filters = filter_widgets.sidebar_filters()
 set_context(Context(filters=filters, scope=scope, lang=current_lang()))
 filter_widgets.save_to_url()
-
-allowed = [p for p in PAGES if scope.role in p[3]]
-pages = [st.Page(path, title=t(title), icon=icon, default=(i == 0)) for i, (path, title, icon, _) in enumerate(allowed)]
-st.navigation(pages).run()
+page.run()

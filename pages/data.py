@@ -78,6 +78,7 @@ if st.button(t("Import"), type="primary", disabled=not files, key="data_import")
             st.stop()
     bar.progress(1.0, text=t("Done"))
     st.session_state["data_last_result"] = result
+    st.rerun()  # redraw the table counts above with the imported rows
 
 result = st.session_state.get("data_last_result")
 if result is not None:

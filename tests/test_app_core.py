@@ -43,7 +43,7 @@ def test_url_state_is_restored_and_written_back(demo_db_path):
 def test_changing_the_quarter_changes_the_kpis(demo_db_path, demo_store):
     at = open_page(demo_db_path, query={"quarter": "2025Q3"})
     before = _metrics(at)["Leads"][0]
-    at.sidebar.selectbox(key="f_quarter").set_value("2024Q3").run()
+    at.sidebar.selectbox(key="w_quarter").set_value("2024Q3").run()
     after = _metrics(at)["Leads"][0]
     k = overview.kpis(demo_store, Filters.for_quarter("2024Q3"), Scope.leader())
     assert after == fmt.count(k.current.leads, lang="en") and after != before

@@ -40,6 +40,7 @@ def get_context() -> Context:
     if not isinstance(st.session_state.get(_KEY), Context):
         st.error("Open the app through app.py (streamlit run app.py).")
         st.stop()
+    filter_widgets.sync_from_widgets()
     scope = auth.current_scope()
     ctx = Context(filters=filter_widgets.filters_from_state(), scope=scope, lang=current_lang())
     st.session_state[_KEY] = ctx

@@ -77,19 +77,58 @@ def default_lang() -> str:
     return lang if lang in LANGS else "en"
 
 
+#: plain session key -> the key of the widget that edits it. The plain keys hold the
+#: selection; widgets get their own keys and are created from the plain values, so a widget
+#: state that Streamlit drops (it does, e.g. when many sessions start at once, or for widgets
+#: drawn around st.navigation) can never reset the selection.
+WIDGET_KEYS = {
+    LANG_KEY: "w_lang",
+    "f_mode": "w_mode",
+    "f_quarter": "w_quarter",
+    "f_from": "w_from",
+    "f_to": "w_to",
+    "f_regions": "w_regions",
+    "f_segments": "w_segments",
+}
+
+
+def _teams_widget_key() -> str:
+    """The teams widget depends on the chosen regions: a new selection of regions, a new widget."""
+    regions = st.session_state.get("f_regions") or []
+    return "w_teams_" + "_".join(sorted(str(r) for r in regions))
+
+
+def sync_from_widgets() -> None:
+    """At the start of a run, copy what the user changed in the widgets into the plain keys."""
+    state = st.session_state
+    for plain, widget in WIDGET_KEYS.items():
+        if widget in state:
+            state[plain] = list(state[widget]) if isinstance(state[widget], list) else state[widget]
+    teams_key = _teams_widget_key()
+    if teams_key in state:
+        state["f_teams"] = list(state[teams_key])
+
+
 def language_switch() -> None:
     """The language select box (top of the sidebar)."""
     if st.session_state.get(LANG_KEY) not in LANGS:
         st.session_state[LANG_KEY] = default_lang()
-    st.sidebar.selectbox(
-        "Language / 语言", LANGS, key=LANG_KEY, format_func=lambda v: {"en": "English", "zh": "中文"}[v]
+    names = {"en": "English", "zh": "中文"}
+    st.session_state[LANG_KEY] = st.sidebar.selectbox(
+        "Language / 语言",
+        LANGS,
+        index=LANGS.index(st.session_state[LANG_KEY]),
+        key="w_lang",
+        format_func=names.__getitem__,
     )
 
 
-def _keep_valid(key: str, options: list[str]) -> None:
+def _keep_valid(key: str, options: list[str]) -> list[str]:
     """Drop selections no longer offered (e.g. a team outside the chosen regions, or a bad URL value)."""
-    if key in st.session_state:
-        st.session_state[key] = [v for v in st.session_state[key] if v in options]
+    value = st.session_state.get(key) or []
+    kept = [v for v in value if v in options] if isinstance(value, list) else []
+    st.session_state[key] = kept
+    return kept
 
 
 def filters_from_state() -> Filters | None:
@@ -120,61 +159,83 @@ def filters_from_state() -> Filters | None:
 
 def sidebar_filters() -> Filters | None:
     """Draw the shared filters; return the selection (None when the store has no data)."""
-    lang = st.session_state.get(LANG_KEY, "en")
+    state = st.session_state
+    lang = state.get(LANG_KEY, "en")
     quarters = data.run(lookups.quarters)
     if not quarters:
         return None
     sb = st.sidebar
     modes = ["quarter", "range"]
-    if st.session_state.get("f_mode") not in modes:
-        st.session_state["f_mode"] = "quarter"
+    if state.get("f_mode") not in modes:
+        state["f_mode"] = "quarter"
     mode_labels = {"quarter": t("Quarter"), "range": t("Date range")}  # labels fixed in this run's language
-    sb.radio(t("Period"), modes, key="f_mode", horizontal=True, format_func=mode_labels.__getitem__)
-    if st.session_state["f_mode"] == "quarter":
-        if st.session_state.get("f_quarter") not in quarters:
-            st.session_state["f_quarter"] = quarters[-1]
-        sb.selectbox(t("Quarter"), quarters, key="f_quarter")
-        q = Quarter.parse(st.session_state["f_quarter"])
+    state["f_mode"] = sb.radio(
+        t("Period"),
+        modes,
+        index=modes.index(state["f_mode"]),
+        key="w_mode",
+        horizontal=True,
+        format_func=mode_labels.__getitem__,
+    )
+    if state["f_mode"] == "quarter":
+        if state.get("f_quarter") not in quarters:
+            state["f_quarter"] = quarters[-1]
+        state["f_quarter"] = sb.selectbox(
+            t("Quarter"), quarters, index=quarters.index(state["f_quarter"]), key="w_quarter"
+        )
+        q = Quarter.parse(state["f_quarter"])
         start, end = q.start, q.end
     else:
         first, last = Quarter.parse(quarters[0]).start, Quarter.parse(quarters[-1]).end
-        st.session_state.setdefault("f_from", Quarter.parse(quarters[-1]).start)
-        st.session_state.setdefault("f_to", last)
-        start = sb.date_input(t("From"), key="f_from", min_value=first, max_value=last)
-        end = sb.date_input(t("To"), key="f_to", min_value=first, max_value=last)
+        if not isinstance(state.get("f_from"), date):
+            state["f_from"] = Quarter.parse(quarters[-1]).start
+        if not isinstance(state.get("f_to"), date):
+            state["f_to"] = last
+        clamp = lambda d: min(max(d, first), last)  # noqa: E731
+        start = state["f_from"] = sb.date_input(
+            t("From"), value=clamp(state["f_from"]), key="w_from", min_value=first, max_value=last
+        )
+        end = state["f_to"] = sb.date_input(
+            t("To"), value=clamp(state["f_to"]), key="w_to", min_value=first, max_value=last
+        )
         if start > end:
             sb.warning(t("The start date is after the end date; the two were swapped."))
             start, end = end, start
     regions = data.run(lookups.regions, lang=lang)
     region_labels = dict(zip(regions["region_id"], regions["label"], strict=True))
-    _keep_valid("f_regions", list(region_labels))
-    sel_regions = sb.multiselect(
+    state["f_regions"] = sb.multiselect(
         t("Region"),
         list(region_labels),
-        key="f_regions",
+        default=_keep_valid("f_regions", list(region_labels)),
+        key="w_regions",
         format_func=lambda r: region_labels.get(r, r),
         placeholder=t("All regions"),
     )
+    sel_regions = state["f_regions"]
     teams = data.run(lookups.teams, tuple(sel_regions), lang=lang)
     team_labels = dict(zip(teams["team_id"], teams["label"], strict=True))
-    _keep_valid("f_teams", list(team_labels))
-    sel_teams = sb.multiselect(
+    state["f_teams"] = sb.multiselect(
         t("Team"),
         list(team_labels),
-        key="f_teams",
+        default=_keep_valid("f_teams", list(team_labels)),
+        key=_teams_widget_key(),
         format_func=lambda v: team_labels.get(v, v),
         placeholder=t("All teams"),
     )
     segs = data.run(lookups.segments, lang=lang)
     seg_labels = dict(zip(segs["segment"], segs["label"], strict=True))
-    _keep_valid("f_segments", list(seg_labels))
-    sel_segments = sb.multiselect(
+    state["f_segments"] = sb.multiselect(
         t("Segment"),
         list(seg_labels),
-        key="f_segments",
+        default=_keep_valid("f_segments", list(seg_labels)),
+        key="w_segments",
         format_func=lambda v: seg_labels.get(v, v),
         placeholder=t("All segments"),
     )
     return Filters(
-        start=start, end=end, region_ids=tuple(sel_regions), team_ids=tuple(sel_teams), segments=tuple(sel_segments)
+        start=start,
+        end=end,
+        region_ids=tuple(sel_regions),
+        team_ids=tuple(state["f_teams"]),
+        segments=tuple(state["f_segments"]),
     )
