@@ -9,7 +9,7 @@ lint:
 bench:
 	.venv/bin/python -m bench
 
-# Browser benchmarks and the soak test (docs/benchmarks-browser.md); long, not part of `make test`.
+# Browser benchmarks and the soak test (docs/benchmarks.md); long, not part of `make test`.
 .PHONY: bench-browser bench-memory soak
 bench-browser:
 	mkdir -p test-artifacts && .venv/bin/python -m bench.bench_browser --leads 1000000 --out test-artifacts/bench-browser.json

@@ -81,21 +81,19 @@ def default_lang() -> str:
 #: selection; widgets get their own keys and are created from the plain values, so a widget
 #: state that Streamlit drops (it does, e.g. when many sessions start at once, or for widgets
 #: drawn around st.navigation) can never reset the selection.
-WIDGET_KEYS = {
-    LANG_KEY: "w_lang",
-    "f_mode": "w_mode",
-    "f_quarter": "w_quarter",
-    "f_from": "w_from",
-    "f_to": "w_to",
-    "f_regions": "w_regions",
-    "f_segments": "w_segments",
-}
+WIDGET_KEYS = {LANG_KEY: "w_lang", "f_quarter": "w_quarter", "f_from": "w_from", "f_to": "w_to"}
+#: Widgets whose option labels depend on the language get one key per language, so switching
+#: language draws them anew (from the plain value) with labels in the new language.
+LANG_WIDGETS = {"f_mode": "w_mode", "f_regions": "w_regions", "f_segments": "w_segments"}
 
 
-def _teams_widget_key() -> str:
-    """The teams widget depends on the chosen regions: a new selection of regions, a new widget."""
-    regions = st.session_state.get("f_regions") or []
-    return "w_teams_" + "_".join(sorted(str(r) for r in regions))
+def _widget_key(plain: str) -> str:
+    """The current widget key of a language-dependent (or, for teams, region-dependent) filter."""
+    lang = st.session_state.get(LANG_KEY, "en")
+    if plain == "f_teams":
+        regions = st.session_state.get("f_regions") or []
+        return f"w_teams_{lang}_" + "_".join(sorted(str(r) for r in regions))
+    return f"{LANG_WIDGETS[plain]}_{lang}"
 
 
 def sync_from_widgets() -> None:
@@ -103,10 +101,11 @@ def sync_from_widgets() -> None:
     state = st.session_state
     for plain, widget in WIDGET_KEYS.items():
         if widget in state:
-            state[plain] = list(state[widget]) if isinstance(state[widget], list) else state[widget]
-    teams_key = _teams_widget_key()
-    if teams_key in state:
-        state["f_teams"] = list(state[teams_key])
+            state[plain] = state[widget]
+    for plain in (*LANG_WIDGETS, "f_teams"):  # teams last: its key depends on the regions
+        key = _widget_key(plain)
+        if key in state:
+            state[plain] = list(state[key]) if isinstance(state[key], list) else state[key]
 
 
 def language_switch() -> None:
@@ -173,7 +172,7 @@ def sidebar_filters() -> Filters | None:
         t("Period"),
         modes,
         index=modes.index(state["f_mode"]),
-        key="w_mode",
+        key=_widget_key("f_mode"),
         horizontal=True,
         format_func=mode_labels.__getitem__,
     )
@@ -207,7 +206,7 @@ def sidebar_filters() -> Filters | None:
         t("Region"),
         list(region_labels),
         default=_keep_valid("f_regions", list(region_labels)),
-        key="w_regions",
+        key=_widget_key("f_regions"),
         format_func=lambda r: region_labels.get(r, r),
         placeholder=t("All regions"),
     )
@@ -218,7 +217,7 @@ def sidebar_filters() -> Filters | None:
         t("Team"),
         list(team_labels),
         default=_keep_valid("f_teams", list(team_labels)),
-        key=_teams_widget_key(),
+        key=_widget_key("f_teams"),
         format_func=lambda v: team_labels.get(v, v),
         placeholder=t("All teams"),
     )
@@ -228,7 +227,7 @@ def sidebar_filters() -> Filters | None:
         t("Segment"),
         list(seg_labels),
         default=_keep_valid("f_segments", list(seg_labels)),
-        key="w_segments",
+        key=_widget_key("f_segments"),
         format_func=lambda v: seg_labels.get(v, v),
         placeholder=t("All segments"),
     )

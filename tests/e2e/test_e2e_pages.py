@@ -69,11 +69,6 @@ def test_page_loads_without_errors(
     record("page_load", {"page": app_page.name, "lang": lang, "seconds": round(seconds, 3)})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="app.py's page_icon ':material/insights:' makes the browser fetch the "
-    "favicon from fonts.gstatic.com; a local icon fixes it (then remove this marker)",
-)
 def test_no_request_leaves_the_machine(server: Any, page: Any, watch: Watch) -> None:
     goto(page, server.url + "/")
     for p in PAGES[1:]:
