@@ -60,6 +60,8 @@ except PlanError as exc:
     st.warning(str(exc))
     st.stop()
 inputs = data.run(incentives.load_inputs, quarter, ctx.scope, regions=f.region_ids, teams=f.team_ids)
+#: identifies ``inputs`` for the result cache (quarter, scope and the shown regions and teams)
+INPUTS_KEY = (quarter, ctx.scope, f.region_ids, f.team_ids)
 if not inputs.visible.any():
     st.info(t("No rep in this selection has a target in {quarter}.", quarter=quarter))
     st.stop()
@@ -454,8 +456,8 @@ def lab() -> None:
             st.warning(str(exc))
             return
     st.session_state["incentives_scenario"] = scenario
-    base = incentives.compute(inputs, baseline)
-    scen = incentives.compute(inputs, scenario)
+    base = data.run_with(INPUTS_KEY, incentives.compute, inputs, baseline)
+    scen = data.run_with(INPUTS_KEY, incentives.compute, inputs, scenario)
     b, s = base.summary, scen.summary
     st.subheader(t("Scenario against the baseline"))
     c = st.columns(4)
@@ -619,8 +621,8 @@ def risk_section(scenario: Plan) -> None:
             quarters=", ".join(inputs.history_quarters),
         )
     )
-    rb = incentives.risk(inputs, baseline, draws=DRAWS, shift=shift / 100.0)
-    rs = incentives.risk(inputs, scenario, draws=DRAWS, shift=shift / 100.0)
+    rb = data.run_with(INPUTS_KEY, incentives.risk, inputs, baseline, draws=DRAWS, shift=shift / 100.0)
+    rs = data.run_with(INPUTS_KEY, incentives.risk, inputs, scenario, draws=DRAWS, shift=shift / 100.0)
     c = st.columns(4)
     c[0].metric(t("P10 cost"), money(rs.p10), help=t("Baseline: {value}.", value=money(rb.p10)))
     c[1].metric(t("P50 cost"), money(rs.p50), help=t("Baseline: {value}.", value=money(rb.p50)))

@@ -66,3 +66,24 @@ def run(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """
     key = f"{fn.__module__}:{fn.__qualname__}"
     return _cached_call(key, db_path(), data_version(), args, tuple(sorted(kwargs.items())))
+
+
+@st.cache_data(show_spinner=False, max_entries=CACHE_ENTRIES)
+def _cached_with(
+    fn_path: str, key: tuple[Any, ...], _obj: Any, args: tuple[Any, ...], kwargs: tuple[tuple[str, Any], ...]
+) -> Any:
+    module, name = fn_path.split(":")
+    fn = getattr(importlib.import_module(module), name)
+    return fn(_obj, *args, **dict(kwargs))
+
+
+def run_with(key: tuple[Any, ...], fn: Callable[..., T], obj: Any, *args: Any, **kwargs: Any) -> T:
+    """Call ``fn(obj, *args, **kwargs)`` through the result cache, keyed on ``key`` instead of ``obj``.
+
+    For functions over a large loaded object (e.g. the incentive engine's inputs) that would be
+    slow to hash: ``key`` must identify ``obj`` completely, and it must include the scope. The
+    store file and its data version are added to the key.
+    """
+    fn_path = f"{fn.__module__}:{fn.__qualname__}"
+    full_key = (db_path(), data_version(), *key)
+    return _cached_with(fn_path, full_key, obj, args, tuple(sorted(kwargs.items())))
