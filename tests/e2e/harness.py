@@ -137,6 +137,7 @@ class Server:
     log_path: Path
     session_ttl: int | None = None
     app_dir: Path = ROOT
+    extra_args: tuple[str, ...] = ()
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
 
@@ -165,6 +166,7 @@ class Server:
         ]
         if self.session_ttl is not None:
             cmd += ["--server.disconnectedSessionTTL", str(self.session_ttl)]
+        cmd += list(self.extra_args)
         env = {**os.environ, "LAB_DB": str(self.db), "PYTHONUNBUFFERED": "1"}
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("wb")

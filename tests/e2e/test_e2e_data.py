@@ -96,3 +96,29 @@ def test_import_a_csv_with_bad_rows_and_download_the_rejects(
     shown = metric_values(page)
     assert shown["Leads"] == fmt.count(before.leads + 3, lang="en")
     assert shown["Conversion rate"] == fmt.percent(before.won / (before.closed + 1), lang="en")
+
+
+@pytest.fixture(scope="module")
+def small_limit_server(e2e_reference: Path, tmp_path_factory: pytest.TempPathFactory, browser: Any) -> Any:
+    """The app with a 1 MB upload limit (production uses 200 MB, .streamlit/config.toml)."""
+    srv = start_server(
+        e2e_reference, tmp_path_factory.mktemp("limit"), "limit", extra_args=("--server.maxUploadSize", "1")
+    )
+    warm_up(browser, srv)
+    yield srv
+    srv.stop()
+
+
+def test_a_file_over_the_upload_limit_is_refused_with_a_message(
+    small_limit_server: Any, page: Any, ref_store: Any, tmp_path: Path
+) -> None:
+    big = tmp_path / "too_big.csv"
+    big.write_text("lead_id,created_at\n" + "L,2025-01-01\n" * 120_000, encoding="utf-8")  # ~1.6 MB
+    goto(page, f"{small_limit_server.url}/data")
+    main = page.get_by_test_id("stMain")
+    uploader = labelled(main, "stFileUploader", "Files")
+    uploader.locator("input[type=file]").set_input_files(str(big))
+    expect(uploader).to_contain_text("File must be 1.0MB or smaller.")
+    expect(main.get_by_role("button", name="Import", exact=True)).to_be_disabled()
+    counts = ref_store.table_counts()
+    assert counts["leads"] > 0  # the reference store is untouched; nothing reached the server
