@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from ui.charts import BAND_COLOR, PALETTE, _layout
+from ui.charts import PALETTE, _layout, add_band
 
 FLAG_COLOR = "#d1495b"
 
@@ -22,19 +22,7 @@ def series_with_band(df: pd.DataFrame, labels: dict[str, str], *, rate: bool = F
     """
     x = df["week_start"]
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=x, y=df["upper"], mode="lines", line={"width": 0}, showlegend=False, hoverinfo="skip"))
-    fig.add_trace(
-        go.Scatter(
-            x=x,
-            y=df["lower"],
-            fill="tonexty",
-            fillcolor=BAND_COLOR,
-            mode="lines",
-            line={"width": 0},
-            name=labels["band"],
-            hoverinfo="skip",
-        )
-    )
+    add_band(fig, x, df["lower"], df["upper"], name=labels["band"])
     fig.add_trace(
         go.Scatter(x=x, y=df["expected"], name=labels["expected"], line={"dash": "dash", "color": PALETTE[0]})
     )

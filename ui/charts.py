@@ -9,6 +9,28 @@ PALETTE = ["#1f6feb", "#d1495b", "#edae49", "#00798c", "#66a182", "#8d6cab", "#3
 BAND_COLOR = "rgba(31,111,235,0.12)"
 
 
+def add_band(
+    fig: go.Figure,
+    x: object,
+    lo: object,
+    hi: object,
+    *,
+    name: str | None = None,
+    color: str = BAND_COLOR,
+    legendgroup: str | None = None,
+) -> go.Figure:
+    """Add a shaded interval between ``lo`` and ``hi`` (no lines, no markers, no hover).
+
+    With ``name`` the band gets a legend entry; without, it is hidden from the legend.
+    """
+    common = {"mode": "lines", "line": {"width": 0}, "hoverinfo": "skip", "legendgroup": legendgroup}
+    fig.add_trace(go.Scatter(x=x, y=hi, showlegend=False, **common))
+    fig.add_trace(
+        go.Scatter(x=x, y=lo, fill="tonexty", fillcolor=color, name=name, showlegend=name is not None, **common)
+    )
+    return fig
+
+
 def _layout(fig: go.Figure, title: str, x_title: str, y_title: str) -> go.Figure:
     fig.update_layout(
         title=title,
@@ -31,19 +53,7 @@ def attainment_curve(df: pd.DataFrame, labels: dict[str, str]) -> go.Figure:
     """
     x = df["week_start"]
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=x, y=df["band_hi"], mode="lines", line={"width": 0}, showlegend=False, hoverinfo="skip"))
-    fig.add_trace(
-        go.Scatter(
-            x=x,
-            y=df["band_lo"],
-            fill="tonexty",
-            fillcolor=BAND_COLOR,
-            mode="lines",
-            line={"width": 0},
-            name=labels["band"],
-            hoverinfo="skip",
-        )
-    )
+    add_band(fig, x, df["band_lo"], df["band_hi"], name=labels["band"])
     fig.add_trace(
         go.Scatter(
             x=x, y=df["target_pace"], name=labels["pace"], mode="lines", line={"dash": "dash", "color": PALETTE[0]}
@@ -64,19 +74,7 @@ def attainment_curve(df: pd.DataFrame, labels: dict[str, str]) -> go.Figure:
 def rate_with_interval(df: pd.DataFrame, x: str, rate: str, lo: str, hi: str, labels: dict[str, str]) -> go.Figure:
     """A rate over time with its interval as a shaded band. ``labels``: title, x, y, rate, interval."""
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=df[x], y=df[hi], mode="lines", line={"width": 0}, showlegend=False, hoverinfo="skip"))
-    fig.add_trace(
-        go.Scatter(
-            x=df[x],
-            y=df[lo],
-            fill="tonexty",
-            fillcolor=BAND_COLOR,
-            mode="lines",
-            line={"width": 0},
-            name=labels["interval"],
-            hoverinfo="skip",
-        )
-    )
+    add_band(fig, df[x], df[lo], df[hi], name=labels["interval"])
     fig.add_trace(
         go.Scatter(x=df[x], y=df[rate], name=labels["rate"], mode="lines+markers", line={"color": PALETTE[0]})
     )

@@ -14,7 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from analytics import audit
-from ui.charts import BAND_COLOR, PALETTE, _layout
+from ui.charts import PALETTE, _layout, add_band
 
 
 def _start_line(fig: go.Figure, series: pd.DataFrame, label: str) -> None:
@@ -63,21 +63,7 @@ def pilot_effects(series: pd.DataFrame, labels: dict[str, str]) -> go.Figure:
     fig = go.Figure()
     x = list(series["quarter"])
     if series["effect_hi"].notna().any():
-        fig.add_trace(
-            go.Scatter(x=x, y=series["effect_hi"], mode="lines", line={"width": 0}, showlegend=False, hoverinfo="skip")
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=series["effect_lo"],
-                fill="tonexty",
-                fillcolor=BAND_COLOR,
-                mode="lines",
-                line={"width": 0},
-                name=labels["band"],
-                hoverinfo="skip",
-            )
-        )
+        add_band(fig, x, series["effect_lo"], series["effect_hi"], name=labels["band"])
     colors = np.where(series["period"] == "pre", PALETTE[0], PALETTE[1])
     fig.add_trace(
         go.Scatter(
