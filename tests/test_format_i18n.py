@@ -48,3 +48,11 @@ def test_cli_lang_zh_translates_human_output_only(demo_db_path, capsys):
     assert set(rows[0]) == {"metric", "value", "previous", "change"} and rows[0]["metric"] == "leads"
     assert main(["--lang", "zh", "overview", "--db", str(demo_db_path), "--quarter", "2025Q3", "--format", "csv"]) == 0
     assert capsys.readouterr().out.startswith("metric,value,previous,change")
+
+
+def test_currency_is_configurable(monkeypatch):
+    monkeypatch.setenv("LAB_CURRENCY", "usd")
+    assert fmt.money(1234.5, lang="en") == "$1,234.50"
+    assert fmt.money(1234567, lang="en", compact=True) == "USD 1.23M"
+    monkeypatch.setenv("LAB_CURRENCY", "not a code")
+    assert fmt.money(1234.5, lang="zh") == "¥1,234.50"

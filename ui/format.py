@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from datetime import date
 
 from babel.dates import format_date
@@ -11,18 +12,27 @@ from babel.numbers import format_currency, format_decimal, format_percent
 from ui.i18n import current_lang
 
 BABEL_LOCALE = {"en": "en_US", "zh": "zh_Hans_CN"}
+#: The currency money is shown in: ``LAB_CURRENCY`` (an ISO code such as USD), CNY by default.
 DEFAULT_CURRENCY = "CNY"
+
+
+def display_currency() -> str:
+    """The configured display currency (``LAB_CURRENCY``, default CNY)."""
+    code = os.environ.get("LAB_CURRENCY", DEFAULT_CURRENCY).strip().upper()
+    return code if len(code) == 3 and code.isalpha() else DEFAULT_CURRENCY
 
 
 def _missing(value: float | None) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
-def money(
-    value: float | None, *, lang: str | None = None, currency: str = DEFAULT_CURRENCY, compact: bool = False
-) -> str:
-    """``¥1,234,567.80``; compact: ``123.5万`` / ``1.2亿`` in Chinese, ``¥1.23M`` in English."""
+def money(value: float | None, *, lang: str | None = None, currency: str | None = None, compact: bool = False) -> str:
+    """``¥1,234,567.80``; compact: ``123.5万`` / ``1.2亿`` in Chinese, ``¥1.23M`` in English.
+
+    ``currency`` defaults to the configured display currency (``LAB_CURRENCY``, CNY).
+    """
     lang = lang or current_lang()
+    currency = currency or display_currency()
     if _missing(value):
         return "—"
     v = float(value)  # type: ignore[arg-type]
