@@ -199,3 +199,50 @@ def test_viewing_pay_is_logged_once_per_session(secured_db):
     with Store(secured_db) as s:
         rows = s.query("SELECT username, action, object FROM access_log WHERE action = 'view'")
     assert rows.values.tolist() == [["lead", "view", "incentive_lab"]]
+
+
+def _oidc_app(db, user: dict):
+    """The app with an [auth] section configured and the given OIDC user (AppTest seeds st.user)."""
+    import os
+
+    from streamlit.testing.v1 import AppTest
+
+    os.environ["LAB_DB"] = str(db)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.secrets["auth"] = {
+        "redirect_uri": "http://localhost:8501/oauth2callback",
+        "cookie_secret": "x" * 32,
+        "client_id": "lab",
+        "client_secret": "s",
+        "server_metadata_url": "http://idp/.well-known",
+    }
+    at.user = user
+    return at.run()
+
+
+def test_oidc_user_mapped_to_an_account_gets_its_scope(secured_db):
+    with Store(secured_db) as s:
+        rep_id = users.get_account(s, "rep1").rep_id
+        users.add_account(s, "alice@example.com", None, "rep", rep_id=rep_id)
+    at = _oidc_app(secured_db, {"is_logged_in": True, "email": "alice@example.com"})
+    assert not at.exception and at.title[0].value == "Overview" and len(at.metric) == 4
+    from analytics import overview
+    from analytics.filters import Filters
+    from ui import format as fmt
+
+    with Store(secured_db) as s:
+        quarter = s.query("SELECT max(quarter) AS q FROM targets")["q"].iloc[0]
+        mine = overview.kpis(s, Filters.for_quarter(quarter), Scope(role="rep", rep_id=rep_id)).current
+    assert {m.label: m.value for m in at.metric}["Leads"] == fmt.count(mine.leads, lang="en")
+
+
+def test_oidc_user_without_an_account_sees_nothing(secured_db):
+    at = _oidc_app(secured_db, {"is_logged_in": True, "email": "mallory@example.com"})
+    assert len(at.metric) == 0
+    assert any("no access to any data" in e.value for e in at.error)
+
+
+def test_oidc_signed_out_user_gets_the_sign_in_button(secured_db):
+    at = _oidc_app(secured_db, {"is_logged_in": False})
+    assert at.title[0].value == "Sign in" and len(at.metric) == 0
+    assert at.button[0].label == "Sign in with your company account"
