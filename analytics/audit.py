@@ -1074,12 +1074,7 @@ def bands_figure(quarterly: pd.DataFrame, labels: dict[str, str]) -> object:
         if not len(quarterly):
             break
         col = f"share_{name}"
-        err = {
-            "type": "data",
-            "symmetric": False,
-            "array": quarterly[f"{col}_hi"] - quarterly[col],
-            "arrayminus": quarterly[col] - quarterly[f"{col}_lo"],
-        }
+        err = _interval_bars(quarterly, col)
         fig.add_trace(
             go.Scatter(
                 x=quarterly["quarter"],
@@ -1092,6 +1087,16 @@ def bands_figure(quarterly: pd.DataFrame, labels: dict[str, str]) -> object:
         )
     fig.update_yaxes(tickformat=".0%", rangemode="tozero")
     return _layout(fig, labels["title"], labels["x"], labels["y"])
+
+
+def _interval_bars(frame: pd.DataFrame, col: str) -> dict[str, object]:
+    """Plotly asymmetric error bars from ``col``, ``col_lo`` and ``col_hi``."""
+    return {
+        "type": "data",
+        "symmetric": False,
+        "array": frame[f"{col}_hi"] - frame[col],
+        "arrayminus": frame[col] - frame[f"{col}_lo"],
+    }
 
 
 def attainment_figure(attainment: pd.DataFrame, labels: dict[str, str], *, clip: float = 3.0) -> object:
@@ -1125,12 +1130,7 @@ def satisfaction_figure(quarterly: pd.DataFrame, labels: dict[str, str]) -> obje
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     if len(quarterly):
         for col, color, second in (("nps", PALETTE[1], False), ("satisfaction", PALETTE[3], True)):
-            err = {
-                "type": "data",
-                "symmetric": False,
-                "array": quarterly[f"{col}_hi"] - quarterly[col],
-                "arrayminus": quarterly[col] - quarterly[f"{col}_lo"],
-            }
+            err = _interval_bars(quarterly, col)
             fig.add_trace(
                 go.Scatter(
                     x=quarterly["quarter"],

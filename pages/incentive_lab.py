@@ -511,39 +511,14 @@ def lab() -> None:
         )
     st.dataframe(summary_table(b, s), hide_index=True, width="stretch", key="incentives_summary")
     names = {"b": t("Baseline"), "s": t("Scenario")}
+    cost_parts = ("base_cost", "commission_cost", "team_cost", "innovation_cost", "scaling_cost", "budget")
     left, right = st.columns(2)
     left.plotly_chart(
         charts.cost_vs_budget(
             pd.DataFrame(
                 [
-                    {
-                        "plan": names["b"],
-                        **{
-                            k: getattr(b, k)
-                            for k in (
-                                "base_cost",
-                                "commission_cost",
-                                "team_cost",
-                                "innovation_cost",
-                                "scaling_cost",
-                                "budget",
-                            )
-                        },
-                    },
-                    {
-                        "plan": names["s"],
-                        **{
-                            k: getattr(s, k)
-                            for k in (
-                                "base_cost",
-                                "commission_cost",
-                                "team_cost",
-                                "innovation_cost",
-                                "scaling_cost",
-                                "budget",
-                            )
-                        },
-                    },
+                    {"plan": names[key], **{k: getattr(summ, k) for k in cost_parts}}
+                    for key, summ in (("b", b), ("s", s))
                 ]
             ),
             {
