@@ -187,9 +187,27 @@ async def read_tiles(page: Any) -> tuple[str, str]:
     """The Overview's Leads and Conversion rate values."""
     vals = {}
     for m in await page.get_by_test_id("stMetric").all():
-        label = (await m.get_by_test_id("stMetricLabel").inner_text()).strip()
-        vals[label] = (await m.get_by_test_id("stMetricValue").inner_text()).strip()
+        try:
+            label = (await m.get_by_test_id("stMetricLabel").inner_text(timeout=2_000)).strip()
+            vals[label] = (await m.get_by_test_id("stMetricValue").inner_text(timeout=2_000)).strip()
+        except Exception:  # a tile replaced while being read; the caller reads again
+            continue
     return vals.get("Leads", "?"), vals.get("Conversion rate", "?")
+
+
+async def read_tiles_settled(page: Any, limit_s: float = 60) -> tuple[str, str]:
+    """read_tiles once both tiles are present and two reads 0.25 s apart agree.
+
+    Right after a run ends on a loaded machine a tile can be mid-replacement; reading once
+    then yields a missing value that says nothing about the data.
+    """
+    deadline, last = time.monotonic() + limit_s, ("?", "?")
+    while True:
+        tiles = await read_tiles(page)
+        if ("?" not in tiles and tiles == last) or time.monotonic() > deadline:
+            return tiles
+        last = tiles
+        await asyncio.sleep(0.25)
 
 
 async def session(
@@ -238,7 +256,9 @@ async def session(
             stats.errors += [f"session {i} {target.name}: {p}" for p in found]
             if target.default:
                 await page.get_by_test_id("stMetricValue").first.wait_for(timeout=visit_timeout_ms)
-                stats.reads.append({"session": i, "at": time.time(), "tiles": await read_tiles(page), "url": page.url})
+                stats.reads.append(
+                    {"session": i, "at": time.time(), "tiles": await read_tiles_settled(page), "url": page.url}
+                )
             await asyncio.sleep(think_s)  # a person reads the page before the next click
     finally:
         await ctx.close()
@@ -308,7 +328,7 @@ async def final_read(browser: Any, url: str) -> tuple[str, str]:
         await page.goto(url + "/", wait_until="domcontentloaded")
         await wait_runs(page, 1, 300_000)
         await page.get_by_test_id("stMetricValue").first.wait_for()
-        return await read_tiles(page)
+        return await read_tiles_settled(page)
     finally:
         await ctx.close()
 
