@@ -44,7 +44,7 @@ PUBLIC_SOURCES = ("website", "search_ads", "social_media")
 #: Baseline keywords: the pooled public channels, or every lead of the same group.
 BASELINE_PUBLIC = "public"
 BASELINE_ALL = "all"
-#: Dimensions a source table can be split by -> (SQL expression over v_leads AS l, output column).
+#: Dimensions a source table can be split by -> (SQL expression over leads or v_leads AS l, output column).
 GROUP_DIMS: dict[str, tuple[str, str]] = {
     "source": ("l.source", "source"),
     "region": ("l.region_id", "region_id"),
@@ -133,6 +133,15 @@ def _group_sql(dims: tuple[str, ...]) -> tuple[str, list[str]]:
     return ", ".join(f"{GROUP_DIMS[d][0]} AS {GROUP_DIMS[d][1]}" for d in dims), cols
 
 
+def _leads_relation(dims: tuple[str, ...], filters: Filters) -> str:
+    """``leads``, or ``v_leads`` when a team split or filter needs the rep's team.
+
+    The view's join to reps costs a fifth of the source query at 10M leads; every other
+    dimension and the access scope (by rep) are columns of ``leads`` itself.
+    """
+    return "v_leads" if "team" in dims or filters.team_ids else "leads"
+
+
 def survival_counts(store: Store, filters: Filters, scope: Scope, *, by: tuple[str, ...] = ("source",)) -> pd.DataFrame:
     """Cohort counts by group, outcome and follow-up time (input of the table and the curves).
 
@@ -146,7 +155,13 @@ def survival_counts(store: Store, filters: Filters, scope: Scope, *, by: tuple[s
     select, cols = _group_sql(dims)
     w_sql, w_params = where(filters, scope, "created_at", alias="l")
     end = data_end(store)
-    df = store.query(sql_text("source_counts").format(group_select=select, where=w_sql), [end, end, *w_params])
+    sql = sql_text("source_counts").format(
+        group_select=select,
+        where=w_sql,
+        leads=_leads_relation(dims, filters),
+        join_on=" AND ".join(f"v.{c} IS NOT DISTINCT FROM c.{c}" for c in cols),
+    )
+    df = store.query(sql, [end, end, *w_params, end, *w_params])
     for col in ("leads", "open_leads", "valued_wins", "duration_days"):
         df[col] = df[col].astype(np.int64)
     df["converted"] = df["converted"].astype(bool)

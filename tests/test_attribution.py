@@ -6,6 +6,7 @@ small stores, lifelines and statsmodels, and the referral effect planted in the 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import numpy as np
@@ -149,6 +150,23 @@ def test_split_counts_equal_pandas_on_the_raw_leads(demo_store):
     )
     by_source = table.groupby("source")["revenue"].sum()
     assert np.allclose(by_source.loc[revenue["source"]].to_numpy(), revenue["revenue"].to_numpy())
+
+
+def test_team_split_keeps_deal_values_of_leads_whose_rep_has_no_team(hand):
+    # O1/O2 belong to a rep missing from reps: their team is NULL in v_leads, and their won
+    # values must still land on their own row (the values pass joins the counts on NULL too).
+    add_lead(hand, "O1", "2025-01-01", "website", "won", "2025-01-11", amount=700, rep="S9")
+    add_lead(hand, "O2", "2025-01-01", "website", "won", "2025-01-11", amount=900, rep="S9")
+    add_lead(hand, "O3", "2025-01-01", "website", "open", rep="S9")
+    table = attr.source_table(hand, WINDOW, LEADER, by=("source", "team"))
+    orphan = table[table["team_id"].isna()].iloc[0]
+    assert (orphan["source"], orphan["leads"], orphan["won"]) == ("website", 3, 2)
+    assert orphan["mean_won_amount"] == 800 and orphan["revenue_per_lead"] == 1600 / 3
+    web = row(table, source="website", team_id="T1")
+    assert (web["leads"], web["won"], web["mean_won_amount"]) == (8, 2, 200)
+    # the team filter takes the same path and drops the team-less rep's leads
+    only_t1 = attr.source_table(hand, replace(WINDOW, team_ids=("T1",)), LEADER)
+    assert row(only_t1, source="website")["leads"] == 8
 
 
 def test_a_rep_scope_counts_only_that_reps_leads(demo_store):
