@@ -1,4 +1,4 @@
-"""Benchmark harness: ``python -m bench [--leads 1000000] [--areas overview,attribution]``.
+"""Benchmark harness: ``python -m bench [--leads 1000000] [--areas overview,attribution] [--match TEXT]``.
 
 Each area module ``bench/bench_<area>.py`` exposes ``cases(store) -> list[Case]``. A case
 times the product's analysis and, in the same process and run, the baselines it is
@@ -69,11 +69,13 @@ def demo_store(n_leads: int, seed: int = 7) -> Path:
     return path
 
 
-def run_area(area: str, store: Store) -> list[dict[str, object]]:
-    """Run every case of one area; return one result row per case."""
+def run_area(area: str, store: Store, match: str = "") -> list[dict[str, object]]:
+    """Run every case of one area whose name contains ``match``; return one result row per case."""
     module = importlib.import_module(f"bench.bench_{area}")
     rows = []
     for case in module.cases(store):
+        if match not in case.name:
+            continue
         t = timings(case.fn, case.repeats)
         row: dict[str, object] = {
             "area": area,
@@ -97,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--leads", type=int, default=1_000_000)
     p.add_argument("--areas", default=",".join(AREAS))
     p.add_argument("--out", help="write the rows as JSON lines to this file")
+    p.add_argument("--match", default="", help="run only the cases whose name contains this text")
     args = p.parse_args(argv)
     path = demo_store(args.leads)
     rows = []
@@ -107,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
             except ModuleNotFoundError:
                 print(f"(no benchmarks for {area} yet)", file=sys.stderr)
                 continue
-            rows += run_area(area, store)
+            rows += run_area(area, store, args.match)
     if args.out:
         Path(args.out).write_text("\n".join(json.dumps(r) for r in rows) + "\n")
     return 0

@@ -114,6 +114,11 @@ def cases(store: Store) -> list[Case]:
             target_s=0.5,
         ),
         Case(
+            "attribution.survival_counts (the table's one query, 2025Q3)",
+            lambda: attr.survival_counts(store, quarter, scope),
+            {"duckdb": lambda: bare(quarter)},
+        ),
+        Case(
             "attribution.survival_counts (the table's one query, all data)",
             lambda: attr.survival_counts(store, everything, scope),
             {"duckdb": lambda: bare(everything)},

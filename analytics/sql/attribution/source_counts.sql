@@ -7,8 +7,10 @@
 -- in the risk set until the data end: Fine & Gray's "censoring complete" data, on which the
 -- Kaplan-Meier estimate of 1 - S(t) equals the cumulative incidence of conversion).
 -- Two passes, then a join of two small results: counting every lead needs no deals, and only
--- won leads need their deal values, so the deal join probes won leads only (the single-pass
--- LEFT JOIN of every lead to deals cost about twice the whole query at 10M leads).
+-- the won leads of the window need their deal values. won_leads is materialised so that the
+-- deals join builds its hash table on those few leads and probes the deals, instead of
+-- probing every lead's id (the single-pass LEFT JOIN of every lead to deals cost about twice
+-- the whole query at 10M leads; benchmarks in docs/benchmarks.md).
 -- Parameters (positional): the data end (DATE) twice, the predicate's parameters, the data end
 -- once more, the predicate's parameters again.
 WITH counts AS (
@@ -24,23 +26,27 @@ WITH counts AS (
     WHERE {where}
     GROUP BY ALL
 ),
-won_value AS (
-    SELECT lead_id, sum(amount)::DOUBLE AS won_amount
-    FROM deals
-    WHERE deal_type = 'new' AND lead_id IS NOT NULL
-    GROUP BY lead_id
+won_leads AS MATERIALIZED (
+    SELECT
+        l.lead_id,
+        {group_select},
+        greatest(datediff('day', l.created_at, coalesce(l.closed_at, ?::DATE)), 0) AS duration_days
+    FROM {leads} AS l
+    WHERE l.status = 'won' AND ({where})
 ),
 valued AS (
     SELECT
-        {group_select},
+        w.* EXCLUDE (lead_id, won_amount),
         TRUE AS converted,
-        greatest(datediff('day', l.created_at, coalesce(l.closed_at, ?::DATE)), 0) AS duration_days,
         count(*) AS valued_wins,
         sum(w.won_amount) AS revenue,
         list(w.won_amount) AS won_amounts
-    FROM {leads} AS l
-    JOIN won_value AS w ON w.lead_id = l.lead_id
-    WHERE l.status = 'won' AND ({where})
+    FROM (
+        SELECT wl.*, sum(d.amount)::DOUBLE AS won_amount
+        FROM won_leads AS wl
+        JOIN deals AS d ON d.lead_id = wl.lead_id AND d.deal_type = 'new'
+        GROUP BY ALL
+    ) AS w
     GROUP BY ALL
 )
 SELECT
