@@ -47,6 +47,7 @@ from scipy import stats as sps
 
 from analytics.filters import Filters, where
 from analytics.periods import Quarter, parse_half, quarters_between
+from analytics.plans_i18n import plan_name
 from analytics.scope import Scope
 from analytics.stats import CONFIDENCE, safe_ratio, wilson
 from analytics.store import Store
@@ -1359,7 +1360,7 @@ def report_html(result: AuditResult, *, lang: str = "en", generated: date | None
     source = tr(
         "Incentive cost: the pay of the plan {plan} computed by the incentive engine for every rep and "
         "quarter (base bonus, commission with accelerator, innovation and team pools).",
-        plan=result.plan_name,
+        plan=plan_name(result.plan_name, lang),
     )
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)), autoescape=jinja2.select_autoescape(["html", "j2"])

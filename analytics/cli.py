@@ -45,6 +45,11 @@ class UserError(Exception):
     """An error caused by the user's input; its message is shown as is."""
 
 
+def output_lang() -> str:
+    """The language of human-readable output chosen with ``--lang`` (``en`` by default)."""
+    return _OUTPUT_LANG["lang"]
+
+
 def add_db(parser: argparse.ArgumentParser) -> None:
     """Add the common ``--db`` option."""
     parser.add_argument("--db", default=DEFAULT_DB, help=f"DuckDB store file (default {DEFAULT_DB})")

@@ -121,6 +121,17 @@ _OTHER_TAG_LOGIT = {
 }
 
 CHANNELS = ["organic_search", "paid_search", "social", "email", "webinar", "event", "referral", "partner", "display"]
+CHANNEL_NAMES_ZH = {
+    "organic_search": "自然搜索",
+    "paid_search": "付费搜索",
+    "social": "社交媒体",
+    "email": "电子邮件",
+    "webinar": "网络研讨会",
+    "event": "线下活动",
+    "referral": "转介绍",
+    "partner": "合作伙伴",
+    "display": "展示广告",
+}
 _FIRST_CHANNEL = np.array([0, 1, 2, 6, 7, 5, 3])  # first touch by SOURCES index
 _LATER_CHANNEL_WON = np.array([0.15, 0.10, 0.10, 0.25, 0.25, 0.10, 0.0, 0.0, 0.05])
 _LATER_CHANNEL_LOST = np.array([0.12, 0.12, 0.15, 0.30, 0.08, 0.03, 0.0, 0.0, 0.20])
@@ -885,6 +896,7 @@ def _entities(cur: object, org: _Org) -> None:
     names += [("segment", s, "en", s.replace("_", " ").title().replace("Smb", "SMB")) for s in SEGMENTS]
     names += [("source", s, "zh", SOURCE_NAMES_ZH[s]) for s in SOURCES]
     names += [("talk_track", s, "zh", TALK_TRACK_NAMES_ZH[s]) for s in TALK_TRACKS]
+    names += [("channel", c, "zh", CHANNEL_NAMES_ZH[c]) for c in CHANNELS]
     cur.executemany("INSERT INTO display_names VALUES (?, ?, ?, ?)", names)
 
 

@@ -28,7 +28,9 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from analytics.cli import UserError, add_db
+from analytics.cli import UserError, add_db, output_lang
+from analytics.i18n import translate
+from analytics.ingest_i18n import translate_message, translate_reason
 from analytics.ingest_read import ImportFailed, Staged, stage_file
 from analytics.ingest_rules import SPECS, TABLE_COLUMNS, match_header, normalise_header
 from analytics.ingest_sql import ColumnPlan, Lookup, Params, decided_sql, file_cells_sql, typed_sql, upsert_sql
@@ -656,22 +658,32 @@ def _write_rejects(result: ImportResult, first_input: Path, target: str | None) 
         result.rejects_frame().to_csv(path, index=False, encoding="utf-8-sig")
     except OSError as exc:
         result.warnings.append(
-            f"the rejected rows could not be written to {path} ({exc.strerror}); name another file with --rejects."
+            f"the rejected rows could not be written to {path} ({exc.strerror or exc}); name another file with --rejects."
         )
         return None
     return path
 
 
 def _print_result(result: ImportResult, rejects: Path | None, prefix: str = "") -> None:
-    print(f"{prefix}{result.summary()}")
+    """The human-readable report of one import, in the ``--lang`` language (reasons included)."""
+    lang = output_lang()
+    summary = translate(
+        "read {read}, stored {stored}, rejected {rejected}",
+        lang,
+        read=result.read,
+        stored=result.stored,
+        rejected=result.rejected,
+    )
+    print(f"{prefix}{summary}")
     for rej in result.rejections[:SHOWN_REJECTS]:
-        print(f"  {rej}")
+        reason = translate_reason(rej.reason, lang)
+        print("  " + translate("{file} line {line}: {reason}", lang, file=rej.file, line=rej.line, reason=reason))
     if result.rejected > SHOWN_REJECTS:
-        print(f"  ... and {result.rejected - SHOWN_REJECTS} more")
+        print("  " + translate("... and {n} more", lang, n=result.rejected - SHOWN_REJECTS))
     if rejects is not None:
-        print(f"rejected rows written to {rejects}")
+        print(translate("rejected rows written to {path}", lang, path=rejects))
     for warning in result.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+        print(translate("warning: {message}", lang, message=translate_message(warning, lang)), file=sys.stderr)
 
 
 def _open_for_import(db: str) -> Store:
@@ -687,7 +699,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
             result = import_files(store, args.table, args.files, mapping=spec)
         rejects = _write_rejects(result, Path(args.files[0]), args.rejects)
     except ImportFailed as exc:
-        raise UserError(str(exc)) from exc
+        raise UserError(translate_message(str(exc), output_lang())) from exc
     _print_result(result, rejects)
     return 0
 
@@ -699,7 +711,7 @@ def _cmd_import_all(args: argparse.Namespace) -> int:
             results = _run(store, jobs, None)
         written = [_write_rejects(r, paths[0], None) for r, (_t, paths, _n, _s) in zip(results, jobs, strict=True)]
     except ImportFailed as exc:
-        raise UserError(str(exc)) from exc
+        raise UserError(translate_message(str(exc), output_lang())) from exc
     for result, rejects in zip(results, written, strict=True):
         _print_result(result, rejects, prefix=f"{result.table}: ")
     return 0

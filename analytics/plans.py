@@ -25,6 +25,7 @@ from typing import Any
 
 import pandas as pd
 
+from analytics.plans_i18n import plan_name
 from analytics.store import Store
 
 #: Folder of the bundled example plans.
@@ -812,16 +813,17 @@ def parse_scenario_ref(ref: str) -> tuple[str, int | None]:
     return ref, None
 
 
-def plan_choices(store: Store) -> dict[str, str]:
+def plan_choices(store: Store, *, lang: str = "en") -> dict[str, str]:
     """Every plan a page can start from: key -> label.
 
-    Keys are ``file:<stem>`` for bundled plans (label: the plan's name) and
-    ``saved:<name>@<revision>`` for saved scenarios (label: ``name @revision``), newest first.
+    Keys are ``file:<stem>`` for bundled plans (label: the plan's name, translated into
+    ``lang``) and ``saved:<name>@<revision>`` for saved scenarios (label: ``name @revision``),
+    newest first.
     """
     out = {}
     for stem, path in bundled_plans().items():
         try:
-            out[f"file:{stem}"] = load_plan(path).name
+            out[f"file:{stem}"] = plan_name(load_plan(path).name, lang)
         except PlanError:
             continue
     for row in list_scenarios(store).itertuples():

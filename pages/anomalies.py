@@ -100,9 +100,10 @@ else:
     units = data.run(lookups.teams, (), lang=lang)
     unit_labels = dict(zip(units["team_id"], units["label"], strict=True))
 segs = data.run(lookups.segments, lang=lang)
-seg_labels = dict(zip(segs["segment"], segs["label"], strict=True))
+#: Rows without a segment (or source) are grouped under anomalies.NO_SEGMENT.
+seg_labels = {**dict(zip(segs["segment"], segs["label"], strict=True)), anomalies.NO_SEGMENT: t("(none)")}
 tag_labels = data.run(lookups.display_names, "talk_track", lang)
-source_labels = data.run(lookups.display_names, "source", lang)
+source_labels = {**data.run(lookups.display_names, "source", lang), anomalies.NO_SEGMENT: t("(none)")}
 spec = anomalies.metric_spec(metric)
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import streamlit as st
 
 from analytics import ingest
+from analytics.ingest_i18n import translate_message, translated_rejects
 from analytics.store import DATA_TABLES
 from ui import data
 from ui import format as fmt
@@ -18,10 +19,36 @@ ctx = get_context()
 st.title(t("Data"))
 store = data.store()
 
+#: What each importable table holds, for readers of other languages than English.
+TABLE_NAMES = {
+    "regions": t("Regions"),
+    "teams": t("Teams"),
+    "reps": t("Sales reps"),
+    "accounts": t("Customer accounts"),
+    "leads": t("Sales leads"),
+    "touchpoints": t("Marketing touchpoints"),
+    "deals": t("Deals"),
+    "calls": t("Calls"),
+    "rep_metrics": t("Rep metrics"),
+    "targets": t("Targets"),
+    "nps": t("NPS responses"),
+    "innovations": t("Innovations"),
+    "display_names": t("Display names"),
+}
+
+
+def table_label(table: str) -> str:
+    """A table as the page names it: its identifier (used in file names and the CLI), which
+    is already English, and in other languages its name first (``线索（leads）``)."""
+    if ctx.lang == "en" or table not in TABLE_NAMES:
+        return table
+    return t("{name} ({table})", name=TABLE_NAMES[table], table=table)
+
+
 counts = store.table_counts()
 st.subheader(t("What the store holds"))
 st.dataframe(
-    [{t("Table"): name, t("Rows"): fmt.count(n)} for name, n in counts.items()],
+    [{t("Table"): table_label(name), t("Rows"): fmt.count(n)} for name, n in counts.items()],
     hide_index=True,
     width="content",
 )
@@ -38,7 +65,9 @@ st.markdown(
         "column changes nothing."
     )
 )
-table = st.selectbox(t("Table"), [tb for tb in DATA_TABLES if tb in ingest.TABLE_COLUMNS], key="data_table")
+table = st.selectbox(
+    t("Table"), [tb for tb in DATA_TABLES if tb in ingest.TABLE_COLUMNS], format_func=table_label, key="data_table"
+)
 columns = ingest.TABLE_COLUMNS[table]
 st.caption(
     t(
@@ -70,11 +99,13 @@ if st.button(t("Import"), type="primary", disabled=not files, key="data_import")
                 paths,
                 mapping=mapping_path,
                 file_names=[up.name for up in files],
-                progress=lambda frac, msg: bar.progress(min(max(frac, 0.0), 1.0), text=msg),
+                progress=lambda frac, msg: bar.progress(
+                    min(max(frac, 0.0), 1.0), text=translate_message(msg, ctx.lang)
+                ),
             )
         except ingest.ImportFailed as exc:
             bar.empty()
-            st.error(t("Nothing was imported: {reason}", reason=str(exc)))
+            st.error(t("Nothing was imported: {reason}", reason=translate_message(str(exc), ctx.lang)))
             st.stop()
     bar.progress(1.0, text=t("Done"))
     st.session_state["data_last_result"] = result
@@ -84,16 +115,16 @@ result = st.session_state.get("data_last_result")
 if result is not None:
     msg = t(
         "{table}: read {read}, stored {stored}, rejected {rejected}.",
-        table=result.table,
+        table=table_label(result.table),
         read=fmt.count(result.read),
         stored=fmt.count(result.stored),
         rejected=fmt.count(result.rejected),
     )
     (st.warning if result.rejected else st.success)(msg)
     for w in result.warnings:
-        st.info(w)
+        st.info(translate_message(w, ctx.lang))
     if result.rejected:
-        rejects = result.rejects_frame()
+        rejects = translated_rejects(result.rejects_frame(), ctx.lang)
         st.dataframe(rejects.head(200), hide_index=True, width="stretch")
         st.download_button(
             t("Download rejected rows (CSV)"),

@@ -10,6 +10,7 @@ import streamlit as st
 from analytics import incentives, plans, users
 from analytics.periods import Quarter
 from analytics.plans import DEAL_TYPES, METRICS, Budget, Commission, Plan, PlanError, TeamPool, Tier
+from analytics.plans_i18n import translate_plan_error
 from ui import auth, data
 from ui import format as fmt
 from ui import incentives_charts as charts
@@ -52,12 +53,12 @@ else:
     )
 
 store = data.store()
-choices = plans.plan_choices(store)
+choices = plans.plan_choices(store, lang=ctx.lang)
 base_key = st.selectbox(t("Baseline plan"), list(choices), format_func=choices.get, key="incentives_baseline")
 try:
     baseline = plans.load_choice(store, base_key)
 except PlanError as exc:
-    st.warning(str(exc))
+    st.warning(translate_plan_error(str(exc), ctx.lang))
     st.stop()
 inputs = data.run(incentives.load_inputs, quarter, ctx.scope, regions=f.region_ids, teams=f.team_ids)
 #: identifies ``inputs`` for the result cache (quarter, scope and the shown regions and teams)
@@ -453,7 +454,7 @@ def lab() -> None:
         try:
             scenario = scenario_controls(baseline)
         except PlanError as exc:
-            st.warning(str(exc))
+            st.warning(translate_plan_error(str(exc), ctx.lang))
             return
     st.session_state["incentives_scenario"] = scenario
     base = data.run_with(INPUTS_KEY, incentives.compute, inputs, baseline)
@@ -746,7 +747,7 @@ else:
 def compare_two() -> None:
     """Any two plans (bundled or saved) side by side on this quarter."""
     st.subheader(t("Compare two plans"))
-    opts = plans.plan_choices(store)
+    opts = plans.plan_choices(store, lang=ctx.lang)
     keys = list(opts)
     a, b = st.columns(2)
     ka = a.selectbox(t("Plan A"), keys, key="incentives_cmp_a", format_func=opts.get)
@@ -754,7 +755,7 @@ def compare_two() -> None:
     try:
         pa, pb = plans.load_choice(store, ka), plans.load_choice(store, kb)
     except PlanError as exc:
-        st.warning(str(exc))
+        st.warning(translate_plan_error(str(exc), ctx.lang))
         return
     ra, rb = incentives.compute(inputs, pa), incentives.compute(inputs, pb)
     table = summary_table(ra.summary, rb.summary).rename(

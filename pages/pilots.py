@@ -8,6 +8,7 @@ import streamlit as st
 
 from analytics import audit, lookups, pilots
 from analytics.audit import Finding
+from analytics.plans_i18n import plan_name
 from ui import data
 from ui import format as fmt
 from ui import pilots_charts as charts
@@ -323,7 +324,9 @@ def audit_section() -> None:
     row = r.half_row()
     cols = st.columns(5)
     cols[0].metric(
-        t("Incentive cost"), fmt.money(row["incentive_cost"], compact=True), help=t("Plan: {plan}.", plan=r.plan_name)
+        t("Incentive cost"),
+        fmt.money(row["incentive_cost"], compact=True),
+        help=t("Plan: {plan}.", plan=plan_name(r.plan_name, ctx.lang)),
     )
     cols[1].metric(
         t("Cost of sales / revenue"),

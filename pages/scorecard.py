@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analytics import plans, scorecard
+from analytics import lookups, plans, scorecard
 from analytics.periods import Quarter
 from analytics.plans import DIMENSIONS, METRICS
+from analytics.plans_i18n import translate_plan_error
 from ui import auth, data
 from ui import format as fmt
 from ui import incentives_charts as charts
@@ -34,14 +35,14 @@ if f.segments:
     st.caption(t("The segment filter does not apply to scorecards: a rep's score covers all their customers."))
 
 store = data.store()
-choices = plans.plan_choices(store)
+choices = plans.plan_choices(store, lang=ctx.lang)
 plan_key = st.selectbox(
     t("Weights and grading from plan"), list(choices), format_func=choices.get, key="scorecard_plan"
 )
 try:
     plan = plans.load_choice(store, plan_key)
 except plans.PlanError as exc:
-    st.warning(str(exc))
+    st.warning(translate_plan_error(str(exc), ctx.lang))
     st.stop()
 
 result = data.run(scorecard.scorecard, quarter, ctx.scope, plan=plan, regions=f.region_ids, teams=f.team_ids)
@@ -53,6 +54,7 @@ if per.empty:
 METRIC_NAMES = charts.metric_labels()
 DIM_NAMES = charts.dimension_labels()
 ROLE_NAMES = charts.role_labels()
+TEAM_NAMES = dict(data.run(lookups.teams, lang=ctx.lang).set_index("team_id")["label"])
 counts = result.grade_counts.set_index("grade")["reps"]
 cols = st.columns(4)
 cols[0].metric(t("Reps scored"), fmt.count(len(per)))
@@ -126,6 +128,8 @@ def rep_table(frame, extra=()):
     ]
     out = frame[[c for c in cols_ if c in frame.columns]].copy()
     out["role"] = out["role"].map(lambda r: ROLE_NAMES.get(r, r))
+    if "team_id" in out:
+        out["team_id"] = out["team_id"].map(lambda x: TEAM_NAMES.get(x, x))
     return out.rename(
         columns={
             "rep_name": t("Rep"),
@@ -165,7 +169,10 @@ with tab_improve:
                 for m, s in zip(imp[f"weakest_{k}"], imp[f"weakest_{k}_score"], strict=True)
             ]
         shown = imp[["rep_name", "team_id", "role", "grade", "total_score", "weakest_1", "weakest_2", "weakest_3"]]
-        shown = shown.assign(role=shown["role"].map(lambda r: ROLE_NAMES.get(r, r)))
+        shown = shown.assign(
+            role=shown["role"].map(lambda r: ROLE_NAMES.get(r, r)),
+            team_id=shown["team_id"].map(lambda x: TEAM_NAMES.get(x, x)),
+        )
         st.caption(t("Weakest metrics: the rep's lowest percentile scores among the metrics their role is scored on."))
         st.dataframe(
             shown.rename(
@@ -263,7 +270,7 @@ def weight_what_if() -> None:
     try:
         new_plan = plans.with_metric_weight(plan, metric, weight, role=role or None)
     except plans.PlanError as exc:
-        st.warning(str(exc))
+        st.warning(translate_plan_error(str(exc), ctx.lang))
         return
     wi = data.run(
         scorecard.what_if, quarter, ctx.scope, plan=plan, new_plan=new_plan, regions=f.region_ids, teams=f.team_ids
@@ -289,7 +296,10 @@ def weight_what_if() -> None:
         right_.info(t("No rep changes grade."))
     else:
         right_.dataframe(
-            movers.assign(role=movers["role"].map(lambda r: ROLE_NAMES.get(r, r)))[
+            movers.assign(
+                role=movers["role"].map(lambda r: ROLE_NAMES.get(r, r)),
+                team_id=movers["team_id"].map(lambda x: TEAM_NAMES.get(x, x)),
+            )[
                 [
                     "rep_name",
                     "team_id",
