@@ -57,8 +57,13 @@ def p95(values: list[float]) -> float:
     return s[min(len(s) - 1, max(0, round(0.95 * len(s)) - 1))]
 
 
-def timed_move(page: Any, act: Any, charts: str = CHARTS, timeout_s: float = 120.0) -> float:
-    """Seconds from ``act()`` to: its script run finished, the charts redrawn, the page idle."""
+def timed_move(page: Any, act: Any, charts: str = CHARTS, timeout_s: float = 120.0) -> tuple[float, float]:
+    """Seconds from ``act()`` to: its script run finished, the charts redrawn, the page idle.
+
+    Returns ``(total, run)``: ``run`` is the part until the server reported the run finished
+    (the key press or click reaching the server, the script, the deltas sent); the rest is
+    the browser drawing what it received.
+    """
     before = page.evaluate(CHART_SIGNATURE_JS, charts)
     counter = RunCounter.of(page)
     runs = counter.finished
@@ -69,6 +74,7 @@ def timed_move(page: Any, act: Any, charts: str = CHARTS, timeout_s: float = 120
         if time.perf_counter() > deadline:
             raise TimeoutError("the move caused no script run")
         page.wait_for_timeout(5)
+    run_s = time.perf_counter() - t0
     page.wait_for_function(
         "([sel, before]) => { const f = " + CHART_SIGNATURE_JS + "; const now = f(sel);"
         " return now !== '' && now !== before && (" + IDLE_JS + ")(); }",
@@ -76,7 +82,7 @@ def timed_move(page: Any, act: Any, charts: str = CHARTS, timeout_s: float = 120
         polling="raf",
         timeout=max(deadline - time.perf_counter(), 1) * 1000,
     )
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0, run_s
 
 
 def summary(name: str, moves: list[dict[str, Any]]) -> dict[str, Any]:
@@ -87,6 +93,7 @@ def summary(name: str, moves: list[dict[str, Any]]) -> dict[str, Any]:
         "median_s": statistics.median(secs),
         "p95_s": p95(secs),
         "max_s": max(secs),
+        "run_median_s": statistics.median(m["run_s"] for m in moves),
         "target_p95_s": TARGET_S[name],
     }
     for kind in ("cold", "warm"):
@@ -113,11 +120,11 @@ def quarter_moves(page: Any, url: str, quarters: list[str], n: int, seen: set[tu
         option.wait_for()
         key = ("quarter", q, ())
         kind = "warm" if key in seen else "cold"
-        secs = timed_move(page, option.click)
+        secs, run_s = timed_move(page, option.click)
         seen.add(key)
         if box.input_value() != q:
             raise RuntimeError(f"the quarter shows {box.input_value()} after choosing {q}")
-        out.append({"value": q, "seconds": secs, "kind": kind})
+        out.append({"value": q, "seconds": secs, "run_s": run_s, "kind": kind})
         current = q
         settle(page, 150)
     return out
@@ -141,9 +148,9 @@ def region_moves(
         else:  # remove it again
             act, key = widget.get_by_role("button", name=f"Remove {label}").click, ("region", quarter, ())
         kind = "warm" if key in seen else "cold"
-        secs = timed_move(page, act)
+        secs, run_s = timed_move(page, act)
         seen.add(key)
-        out.append({"value": ("+" if i % 2 == 0 else "-") + rid, "seconds": secs, "kind": kind})
+        out.append({"value": ("+" if i % 2 == 0 else "-") + rid, "seconds": secs, "run_s": run_s, "kind": kind})
         page.keyboard.press("Escape")
         settle(page, 150)
     return out
@@ -160,9 +167,9 @@ def slider_moves(page: Any, url: str, quarter: str, n: int) -> list[dict[str, An
         key = "ArrowRight" if i % 2 == 0 else "ArrowLeft"
         value = "up" if i % 2 == 0 else "base"
         kind = "warm" if value in seen else "cold"
-        secs = timed_move(page, lambda k=key: thumb.press(k))
+        secs, run_s = timed_move(page, lambda k=key: thumb.press(k))
         seen.add(value)
-        out.append({"value": value, "seconds": secs, "kind": kind})
+        out.append({"value": value, "seconds": secs, "run_s": run_s, "kind": kind})
         settle(page, 150)
     return out
 
