@@ -57,14 +57,42 @@ def p95(values: list[float]) -> float:
     return s[min(len(s) - 1, max(0, round(0.95 * len(s)) - 1))]
 
 
-def timed_move(page: Any, act: Any, charts: str = CHARTS, timeout_s: float = 120.0) -> tuple[float, float]:
+#: Watches the first chart on the page: records (page clock) when the next key press or pointer
+#: press happens and the first animation frame after it in which that chart's drawing differs.
+FIRST_CHART_WATCH_JS = """(sel) => {
+  const sig = () => {
+    const root = document.querySelector(sel);
+    if (!root) return '';
+    let h = 0;
+    for (const p of root.querySelectorAll('svg.main-svg path, svg.main-svg text')) {
+      const s = (p.getAttribute('d') || '') + (p.textContent || '');
+      for (let i = 0; i < s.length; i++) h = (h * 31 + s.charCodeAt(i)) | 0;
+    }
+    return String(h);
+  };
+  const w = window.__labFirstChart = {act: null, first: null, before: sig()};
+  const mark = () => { if (w.act === null) w.act = performance.now(); };
+  document.addEventListener('keydown', mark, {capture: true, once: true});
+  document.addEventListener('pointerdown', mark, {capture: true, once: true});
+  const tick = () => {
+    if (w.act !== null && sig() !== w.before) { w.first = performance.now(); return; }
+    requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+}"""
+
+
+def timed_move(page: Any, act: Any, charts: str = CHARTS, timeout_s: float = 120.0) -> tuple[float, float, float]:
     """Seconds from ``act()`` to: its script run finished, the charts redrawn, the page idle.
 
-    Returns ``(total, run)``: ``run`` is the part until the server reported the run finished
-    (the key press or click reaching the server, the script, the deltas sent); the rest is
-    the browser drawing what it received.
+    Returns ``(total, run, first_chart)``: ``run`` is the part until the browser received the
+    server's "run finished" message (the key press or click reaching the server, the script,
+    the deltas sent and taken in by the page); the rest is the browser drawing what it
+    received. ``first_chart`` is measured in the page, from the key or pointer press to the
+    first frame in which the page's first chart is redrawn (the result next to the control).
     """
     before = page.evaluate(CHART_SIGNATURE_JS, charts)
+    page.evaluate(FIRST_CHART_WATCH_JS, charts)
     counter = RunCounter.of(page)
     runs = counter.finished
     t0 = time.perf_counter()
@@ -82,7 +110,10 @@ def timed_move(page: Any, act: Any, charts: str = CHARTS, timeout_s: float = 120
         polling="raf",
         timeout=max(deadline - time.perf_counter(), 1) * 1000,
     )
-    return time.perf_counter() - t0, run_s
+    total = time.perf_counter() - t0
+    w = page.evaluate("() => window.__labFirstChart")
+    first = (w["first"] - w["act"]) / 1000 if w and w.get("first") is not None and w.get("act") is not None else total
+    return total, run_s, first
 
 
 def summary(name: str, moves: list[dict[str, Any]]) -> dict[str, Any]:
@@ -94,6 +125,8 @@ def summary(name: str, moves: list[dict[str, Any]]) -> dict[str, Any]:
         "p95_s": p95(secs),
         "max_s": max(secs),
         "run_median_s": statistics.median(m["run_s"] for m in moves),
+        "first_chart_median_s": statistics.median(m["first_chart_s"] for m in moves),
+        "first_chart_p95_s": p95([m["first_chart_s"] for m in moves]),
         "target_p95_s": TARGET_S[name],
     }
     for kind in ("cold", "warm"):
@@ -120,11 +153,11 @@ def quarter_moves(page: Any, url: str, quarters: list[str], n: int, seen: set[tu
         option.wait_for()
         key = ("quarter", q, ())
         kind = "warm" if key in seen else "cold"
-        secs, run_s = timed_move(page, option.click)
+        secs, run_s, first_s = timed_move(page, option.click)
         seen.add(key)
         if box.input_value() != q:
             raise RuntimeError(f"the quarter shows {box.input_value()} after choosing {q}")
-        out.append({"value": q, "seconds": secs, "run_s": run_s, "kind": kind})
+        out.append({"value": q, "seconds": secs, "run_s": run_s, "first_chart_s": first_s, "kind": kind})
         current = q
         settle(page, 150)
     return out
@@ -148,9 +181,17 @@ def region_moves(
         else:  # remove it again
             act, key = widget.get_by_role("button", name=f"Remove {label}").click, ("region", quarter, ())
         kind = "warm" if key in seen else "cold"
-        secs, run_s = timed_move(page, act)
+        secs, run_s, first_s = timed_move(page, act)
         seen.add(key)
-        out.append({"value": ("+" if i % 2 == 0 else "-") + rid, "seconds": secs, "run_s": run_s, "kind": kind})
+        out.append(
+            {
+                "value": ("+" if i % 2 == 0 else "-") + rid,
+                "seconds": secs,
+                "run_s": run_s,
+                "first_chart_s": first_s,
+                "kind": kind,
+            }
+        )
         page.keyboard.press("Escape")
         settle(page, 150)
     return out
@@ -167,9 +208,9 @@ def slider_moves(page: Any, url: str, quarter: str, n: int) -> list[dict[str, An
         key = "ArrowRight" if i % 2 == 0 else "ArrowLeft"
         value = "up" if i % 2 == 0 else "base"
         kind = "warm" if value in seen else "cold"
-        secs, run_s = timed_move(page, lambda k=key: thumb.press(k))
+        secs, run_s, first_s = timed_move(page, lambda k=key: thumb.press(k))
         seen.add(value)
-        out.append({"value": value, "seconds": secs, "run_s": run_s, "kind": kind})
+        out.append({"value": value, "seconds": secs, "run_s": run_s, "first_chart_s": first_s, "kind": kind})
         settle(page, 150)
     return out
 
