@@ -16,6 +16,10 @@ server has finished the run it caused *and* the page's Plotly charts have been r
 with different content (their SVG differs from before the move), checked every animation
 frame. Each move is labelled ``cold`` when that exact selection had not been shown before
 in this server (its numbers were computed) and ``warm`` otherwise (from the cache).
+Each move is also timed in the page from the key or pointer press to the first frame in
+which the page's *first* chart is redrawn (on the Overview the revenue curve, in the
+Incentive lab the cost-against-budget chart beside the cost tiles), the result a person
+watches while moving the control; the charts further down finish later.
 Targets (issue #9): P95 under 1 s for filters, under 0.5 s for incentive-lab sliders.
 """
 
@@ -134,6 +138,7 @@ def summary(name: str, moves: list[dict[str, Any]]) -> dict[str, Any]:
         if ks:
             out[f"{kind}_n"], out[f"{kind}_median_s"], out[f"{kind}_p95_s"] = len(ks), statistics.median(ks), p95(ks)
     out["meets_target"] = out["p95_s"] < TARGET_S[name]
+    out["first_chart_meets_target"] = out["first_chart_p95_s"] < TARGET_S[name]
     return out
 
 
