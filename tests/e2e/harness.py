@@ -284,6 +284,13 @@ class Watch:
         return out
 
 
+#: script_finished statuses of runs that completed (a whole page, or a fragment).
+COMPLETED_RUNS = (
+    ForwardMsg.ScriptFinishedStatus.FINISHED_SUCCESSFULLY,
+    ForwardMsg.ScriptFinishedStatus.FINISHED_FRAGMENT_RUN_SUCCESSFULLY,
+)
+
+
 class RunCounter:
     """Counts the script runs the server reports finished to one page (and its open requests).
 
@@ -326,7 +333,9 @@ class RunCounter:
         if isinstance(payload, (bytes, bytearray)):
             msg = ForwardMsg()
             msg.ParseFromString(bytes(payload))
-            if msg.WhichOneof("type") == "script_finished":
+            # A run cut short by a rerun request also ends with script_finished; the page is
+            # not drawn until the run that replaced it completes, so only completed runs count.
+            if msg.WhichOneof("type") == "script_finished" and msg.script_finished in COMPLETED_RUNS:
                 self.finished += 1
 
 
@@ -430,13 +439,31 @@ def choose(page: Any, widget: Any, option: str) -> None:
     page.get_by_role("option", name=option, exact=True).click()
 
 
-def metric_values(page: Any) -> dict[str, str]:
-    """KPI tiles shown: label -> value text."""
-    out = {}
-    for m in page.get_by_test_id("stMetric").all():
-        label = m.get_by_test_id("stMetricLabel").inner_text().strip()
-        out[label] = m.get_by_test_id("stMetricValue").inner_text().strip()
-    return out
+def metric_values(page: Any, timeout_ms: float = 30_000) -> dict[str, str]:
+    """KPI tiles shown: label -> value text, once tiles are drawn and two reads agree.
+
+    Pages that call this show tiles; on a loaded machine they can still be mounting (or one
+    can be mid-replacement) right after the run's end, and a single read would report a
+    missing tile that says nothing about the numbers.
+    """
+
+    def read() -> dict[str, str]:
+        out = {}
+        for m in page.get_by_test_id("stMetric").all():
+            label = m.get_by_test_id("stMetricLabel").inner_text(timeout=5_000).strip()
+            out[label] = m.get_by_test_id("stMetricValue").inner_text(timeout=5_000).strip()
+        return out
+
+    page.get_by_test_id("stMetricValue").first.wait_for(timeout=timeout_ms)
+    deadline = time.monotonic() + timeout_ms / 1000
+    last = read()
+    while time.monotonic() < deadline:
+        page.wait_for_timeout(200)
+        now = read()
+        if now == last:
+            return now
+        last = now
+    return last
 
 
 def exceptions(page: Any) -> list[str]:
