@@ -4,11 +4,12 @@ and fresh empty stores."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from analytics import demo
+from analytics import cli, demo
 from analytics.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,3 +47,16 @@ def empty_store() -> Store:
     store = Store(":memory:")
     yield store
     store.close()
+
+
+@pytest.fixture
+def run_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Callable:
+    """Run ``python -m analytics`` in-process with only the import commands registered."""
+    monkeypatch.setattr(cli, "COMMAND_MODULES", ("analytics.ingest",))
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        code = cli.main(list(argv))
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    return run

@@ -18,7 +18,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from analytics import cli
 from analytics.ingest import TABLE_COLUMNS, ImportFailed, ImportResult, import_files, import_folder, read_mapping
 from analytics.ingest_rules import match_header
 from analytics.store import DATA_TABLES, Store
@@ -736,19 +735,6 @@ def test_import_folder_in_dependency_order(tmp_path: Path) -> None:
         results = import_folder(s, folder)
         assert [(r.table, r.read, r.stored) for r in results] == [("regions", 1, 1), ("teams", 1, 1), ("reps", 1, 1)]
         assert rows(s, "SELECT monthly_salary FROM reps") == [(Decimal("8000.00"),)]
-
-
-@pytest.fixture
-def run_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Callable:
-    """Run ``python -m analytics`` in-process with only the import commands registered."""
-    monkeypatch.setattr(cli, "COMMAND_MODULES", ("analytics.ingest",))
-
-    def run(*argv: str) -> tuple[int, str, str]:
-        code = cli.main(list(argv))
-        out = capsys.readouterr()
-        return code, out.out, out.err
-
-    return run
 
 
 def test_cli_import_prints_counts_and_writes_rejects(store: Store, tmp_path: Path, run_cli: Callable) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analytics import cli, ingest_i18n
+from analytics import ingest_i18n
 from analytics.i18n import OR_LIST, SentenceTemplates, catalogue
 from analytics.ingest import ImportFailed, ImportResult, import_files, import_folder, read_mapping
 from analytics.ingest_i18n import (
@@ -448,19 +448,6 @@ def test_every_sentence_fragment_of_the_importer_is_in_a_template():
 
 
 # -- the CLI ------------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def run_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Callable:
-    """Run ``python -m analytics`` in-process with only the import commands registered."""
-    monkeypatch.setattr(cli, "COMMAND_MODULES", ("analytics.ingest",))
-
-    def run(*argv: str) -> tuple[int, str, str]:
-        code = cli.main(list(argv))
-        out = capsys.readouterr()
-        return code, out.out, out.err
-
-    return run
 
 
 def test_cli_in_chinese_prints_translated_reasons_but_writes_english_rejects(store, tmp_path, run_cli):
