@@ -128,3 +128,19 @@ def test_demo_kpis_match_an_independent_pandas_count(demo_store):
     region = d["region_id"].fillna(d["acc_region"]).fillna(d["team_region"])
     mask = region.isin(["R01", "R03"]) & d["signed_at"].between(lo, hi)
     assert k.won_revenue == pytest.approx(float(d.loc[mask, "amount"].sum()))
+
+
+@pytest.mark.parametrize("teams", [(), ("T001", "T002")])
+def test_demo_kpis_unfiltered_and_by_team_match_a_pandas_count(demo_store, teams):
+    # no filter reads the base tables, a team filter the views (overview._relations): same numbers
+    f = Filters.for_quarter("2025Q3", team_ids=teams)
+    k = overview.kpis(demo_store, f, Scope.leader()).current
+    leads = demo_store.query("SELECT l.*, r.team_id FROM leads l LEFT JOIN reps r USING (rep_id)")
+    deals = demo_store.query("SELECT d.*, r.team_id FROM deals d LEFT JOIN reps r USING (rep_id)")
+    if teams:
+        leads, deals = leads[leads["team_id"].isin(teams)], deals[deals["team_id"].isin(teams)]
+    lo, hi = pd.Timestamp(f.start), pd.Timestamp(f.end)
+    assert k.leads == int(leads["created_at"].between(lo, hi).sum()) > 0
+    closed = leads[(leads["status"] != "open") & leads["closed_at"].between(lo, hi)]
+    assert k.closed == len(closed) and k.won == int((closed["status"] == "won").sum())
+    assert k.won_revenue == pytest.approx(float(deals.loc[deals["signed_at"].between(lo, hi), "amount"].sum()))
