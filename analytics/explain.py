@@ -448,17 +448,24 @@ def behaviour_deltas(
                    FROM v_calls
                    WHERE {unit_col} IS NOT NULL AND {w_sql}
                      AND list_contains(?::DATE[], date_trunc('week', called_at)::DATE)"""  # noqa: S608 - fixed names
-    args = [unit, week, *params, weeks]
-    calls_sql = (
-        "SELECT mine, segment, now, count(*) AS calls, coalesce(sum(nd), 0) AS s1,"  # noqa: S608 - fixed names
-        f" coalesce(sum(nd * nd), 0) AS s2, count(nd) AS n_nd FROM ({base_sql}) GROUP BY ALL"
+    # One pass over the calls (joined to their leads for region and segment): the call counts
+    # and the tag counts come from the same materialised rows, told apart by ``tag IS NULL``.
+    both = store.query(
+        f"""WITH base AS MATERIALIZED ({base_sql}),
+            calls AS (SELECT mine, segment, now, count(*) AS calls, coalesce(sum(nd), 0) AS s1,
+                             coalesce(sum(nd * nd), 0) AS s2, count(nd) AS n_nd
+                      FROM base GROUP BY ALL),
+            tags AS (SELECT mine, segment, now, tag, count(*) AS k
+                     FROM (SELECT mine, segment, now, unnest(list_distinct(talk_tracks)) AS tag FROM base)
+                     WHERE tag IS NOT NULL GROUP BY ALL)
+            SELECT mine, segment, now, NULL::VARCHAR AS tag, calls, s1, s2, n_nd, NULL::BIGINT AS k FROM calls
+            UNION ALL
+            SELECT mine, segment, now, tag, NULL, NULL, NULL, NULL, k FROM tags""",  # noqa: S608 - fixed names
+        [unit, week, *params, weeks],
     )
-    tags_sql = (
-        "SELECT mine, segment, now, tag, count(*) AS k FROM (SELECT mine, segment, now,"  # noqa: S608 - fixed names
-        f" unnest(list_distinct(talk_tracks)) AS tag FROM ({base_sql})) GROUP BY ALL"
-    )
-    calls = store.query(calls_sql, args)
-    tags = store.query(tags_sql, args)
+    is_calls = both["tag"].isna()
+    calls = both.loc[is_calls, ["mine", "segment", "now", "calls", "s1", "s2", "n_nd"]].reset_index(drop=True)
+    tags = both.loc[~is_calls, ["mine", "segment", "now", "tag", "k"]].reset_index(drop=True)
     if calls.empty or not calls["mine"].any():
         return pd.DataFrame(columns=columns)
     all_calls = calls.assign(segment=an.TOTAL).groupby(["mine", "segment", "now"], as_index=False).sum()
