@@ -69,14 +69,18 @@ def demo_store(n_leads: int, seed: int = 7) -> Path:
     return path
 
 
-def run_area(area: str, store: Store, match: str = "") -> list[dict[str, object]]:
-    """Run every case of one area whose name contains ``match``; return one result row per case."""
+def run_area(area: str, store: Store, match: str = "", repeats: int | None = None) -> list[dict[str, object]]:
+    """Run every case of one area whose name contains ``match``; return one result row per case.
+
+    ``repeats`` overrides each case's own number of timed runs (for very large stores).
+    """
     module = importlib.import_module(f"bench.bench_{area}")
     rows = []
     for case in module.cases(store):
         if match not in case.name:
             continue
-        t = timings(case.fn, case.repeats)
+        n = repeats or case.repeats
+        t = timings(case.fn, n)
         row: dict[str, object] = {
             "area": area,
             "case": case.name,
@@ -85,7 +89,7 @@ def run_area(area: str, store: Store, match: str = "") -> list[dict[str, object]
             "target_s": case.target_s,
         }
         for bname, bfn in case.baselines.items():
-            bt = timings(bfn, case.repeats)
+            bt = timings(bfn, n)
             row[f"{bname}_median_s"] = statistics.median(bt)
             row[f"ratio_to_{bname}"] = statistics.median(t) / max(statistics.median(bt), 1e-9)
         rows.append(row)
@@ -100,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--areas", default=",".join(AREAS))
     p.add_argument("--out", help="write the rows as JSON lines to this file")
     p.add_argument("--match", default="", help="run only the cases whose name contains this text")
+    p.add_argument("--repeats", type=int, help="timed runs per case (default: each case's own, 3-7)")
     args = p.parse_args(argv)
     path = demo_store(args.leads)
     rows = []
@@ -110,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
             except ModuleNotFoundError:
                 print(f"(no benchmarks for {area} yet)", file=sys.stderr)
                 continue
-            rows += run_area(area, store, args.match)
+            rows += run_area(area, store, args.match, args.repeats)
     if args.out:
         Path(args.out).write_text("\n".join(json.dumps(r) for r in rows) + "\n")
     return 0
