@@ -136,15 +136,6 @@ def _group_sql(dims: tuple[str, ...]) -> tuple[str, list[str]]:
     return ", ".join(f"{GROUP_DIMS[d][0]} AS {GROUP_DIMS[d][1]}" for d in dims), cols
 
 
-def _leads_relation(dims: tuple[str, ...], filters: Filters) -> str:
-    """``leads``, or ``v_leads`` when a team split or filter needs the rep's team.
-
-    The view's join to reps costs a fifth of the source query at 10M leads; every other
-    dimension and the access scope (by rep) are columns of ``leads`` itself.
-    """
-    return "v_leads" if "team" in dims or filters.team_ids else "leads"
-
-
 def survival_counts(store: Store, filters: Filters, scope: Scope, *, by: tuple[str, ...] = ("source",)) -> pd.DataFrame:
     """Cohort counts by group, outcome and follow-up time (input of the table and the curves).
 
@@ -161,7 +152,7 @@ def survival_counts(store: Store, filters: Filters, scope: Scope, *, by: tuple[s
     sql = sql_text("source_counts").format(
         group_select=select,
         where=w_sql,
-        leads=_leads_relation(dims, filters),
+        leads=filters.leads_relation(team_split="team" in dims),
         join_on=" AND ".join(f"v.{c} IS NOT DISTINCT FROM c.{c}" for c in cols),
     )
     df = store.query(sql, [end, end, *w_params, end, *w_params])

@@ -42,6 +42,22 @@ class Filters:
         """Same dimension selections over another date range."""
         return replace(self, start=start, end=end)
 
+    def leads_relation(self, *, team_split: bool = False) -> str:
+        """``leads``, or the ``v_leads`` view when a team filter or split needs the rep's team.
+
+        Region and segment are columns of ``leads`` and the access scope is by rep, so only
+        the team needs the view's join to reps (a fifth of a count's time at 10M leads).
+        """
+        return "v_leads" if team_split or self.team_ids else "leads"
+
+    def deals_relation(self) -> str:
+        """``deals``, or the ``v_deals`` view when a region, team or segment filter needs it.
+
+        ``deals`` has none of the three (the view derives them through the lead, the account
+        or the rep's team); the access scope is by rep, a column of ``deals``.
+        """
+        return "v_deals" if self.region_ids or self.team_ids or self.segments else "deals"
+
     def clause(
         self,
         date_column: str,

@@ -97,26 +97,12 @@ def target_for(store: Store, filters: Filters, scope: Scope) -> float:
     return total
 
 
-def _relations(filters: Filters) -> tuple[str, str]:
-    """The lead and deal relations a filter needs: the base tables unless a filter needs a view.
-
-    ``v_leads`` adds the rep's team; ``v_deals`` adds the team, region and segment (through
-    the lead, the account or the rep's team). The access scope is by rep, a column of both
-    tables, so a leader's unfiltered Overview reads the tables directly (the views' joins
-    cost more than the counting itself on a 10M-lead store).
-    """
-    leads = "v_leads" if filters.team_ids else "leads"
-    deals = "v_deals" if filters.team_ids or filters.region_ids or filters.segments else "deals"
-    return leads, deals
-
-
 def period_kpis(store: Store, filters: Filters, scope: Scope) -> PeriodKpis:
     """KPIs for one period (see the module docstring for definitions)."""
     w_created, p_created = where(filters, scope, "created_at")
     w_closed, p_closed = where(filters, scope, "closed_at")
     w_signed, p_signed = where(filters, scope, "signed_at")
-    leads, deals = _relations(filters)
-    # deals has no segment column; a segment filter reads v_deals (see _relations)
+    leads, deals = filters.leads_relation(), filters.deals_relation()
     row = store.query(
         f"""SELECT
               (SELECT count(*) FROM {leads} WHERE {w_created}) AS leads,

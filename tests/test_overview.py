@@ -132,7 +132,7 @@ def test_demo_kpis_match_an_independent_pandas_count(demo_store):
 
 @pytest.mark.parametrize("teams", [(), ("T001", "T002")])
 def test_demo_kpis_unfiltered_and_by_team_match_a_pandas_count(demo_store, teams):
-    # no filter reads the base tables, a team filter the views (overview._relations): same numbers
+    # no filter reads the base tables, a team filter the views (Filters.leads_relation, deals_relation): same numbers
     f = Filters.for_quarter("2025Q3", team_ids=teams)
     k = overview.kpis(demo_store, f, Scope.leader()).current
     leads = demo_store.query("SELECT l.*, r.team_id FROM leads l LEFT JOIN reps r USING (rep_id)")
