@@ -8,8 +8,10 @@ Chromium session:
 - **quarter**: on the Overview, pick another quarter in the sidebar (cycling through all
   quarters, so the first pass is computed and later passes come from the result cache);
 - **region**: add a region to the sidebar filter, then remove it again (alternating);
-- **incentive slider**: in the Incentive lab, move "Base bonus, share of monthly salary"
-  one step right / left (alternating) with the keyboard.
+- **incentive slider** / **incentive threshold**: in the Incentive lab, move "Base bonus,
+  share of monthly salary" (or "Base bonus from attainment") one step right with the
+  keyboard, again and again, as a leader dragging it would: every move is a plan not seen
+  before, so its pay, risk simulation and comparisons are computed.
 
 A move is timed from the click (or key press) that changes the value to the moment the
 server has finished the run it caused *and* the page's Plotly charts have been redrawn
@@ -38,7 +40,9 @@ from typing import Any
 from analytics import lookups
 from analytics.store import Store
 from tests.e2e.harness import (
+    CHART_DRAWING_JS,
     CHART_SIGNATURE_JS,
+    CHARTS,
     IDLE_JS,
     RunCounter,
     Server,
@@ -51,8 +55,12 @@ from tests.e2e.harness import (
     sidebar,
 )
 
-CHARTS = '[data-testid="stPlotlyChart"]'
-TARGET_S = {"quarter": 1.0, "region": 1.0, "incentive_slider": 0.5}
+#: Incentive-lab sliders timed: case name -> the slider's label.
+LAB_SLIDERS = {
+    "incentive_slider": "Base bonus, share of monthly salary",
+    "incentive_threshold": "Base bonus from attainment",
+}
+TARGET_S = {"quarter": 1.0, "region": 1.0, **dict.fromkeys(LAB_SLIDERS, 0.5)}
 
 
 def p95(values: list[float]) -> float:
@@ -63,16 +71,14 @@ def p95(values: list[float]) -> float:
 
 #: Watches the first chart on the page: records (page clock) when the next key press or pointer
 #: press happens and the first animation frame after it in which that chart's drawing differs.
-FIRST_CHART_WATCH_JS = """(sel) => {
+FIRST_CHART_WATCH_JS = (
+    """(sel) => {
+  const drawing = """
+    + CHART_DRAWING_JS
+    + """;
   const sig = () => {
     const root = document.querySelector(sel);
-    if (!root) return '';
-    let h = 0;
-    for (const p of root.querySelectorAll('svg.main-svg path, svg.main-svg text')) {
-      const s = (p.getAttribute('d') || '') + (p.textContent || '');
-      for (let i = 0; i < s.length; i++) h = (h * 31 + s.charCodeAt(i)) | 0;
-    }
-    return String(h);
+    return root ? String(drawing(root)) : '';
   };
   const w = window.__labFirstChart = {act: null, first: null, before: sig()};
   const mark = () => { if (w.act === null) w.act = performance.now(); };
@@ -84,6 +90,7 @@ FIRST_CHART_WATCH_JS = """(sel) => {
   };
   requestAnimationFrame(tick);
 }"""
+)
 
 
 def timed_move(page: Any, act: Any, charts: str = CHARTS, timeout_s: float = 120.0) -> tuple[float, float, float]:
@@ -202,20 +209,21 @@ def region_moves(
     return out
 
 
-def slider_moves(page: Any, url: str, quarter: str, n: int) -> list[dict[str, Any]]:
+def slider_moves(page: Any, url: str, quarter: str, label: str, n: int) -> list[dict[str, Any]]:
+    """Move the lab's slider ``label`` one step right ``n`` times: every move shows a plan not
+    computed before."""
     goto(page, f"{url}/incentive_lab?quarter={quarter}")
-    slider = labelled(page, "stSlider", "Base bonus, share of monthly salary")
+    slider = labelled(page, "stSlider", label)
     thumb = slider.get_by_role("slider")
+    shown = slider.get_by_test_id("stSliderThumbValue")
     thumb.focus()
-    seen: set[str] = set()
     out = []
-    for i in range(n):
-        key = "ArrowRight" if i % 2 == 0 else "ArrowLeft"
-        value = "up" if i % 2 == 0 else "base"
-        kind = "warm" if value in seen else "cold"
-        secs, run_s, first_s = timed_move(page, lambda k=key: thumb.press(k))
-        seen.add(value)
-        out.append({"value": value, "seconds": secs, "run_s": run_s, "first_chart_s": first_s, "kind": kind})
+    for _ in range(n):
+        value = shown.inner_text()
+        secs, run_s, first_s = timed_move(page, lambda: thumb.press("ArrowRight"))
+        if shown.inner_text() == value:
+            raise RuntimeError(f"the slider did not move from {value!r} (at its maximum?)")
+        out.append({"value": value, "seconds": secs, "run_s": run_s, "first_chart_s": first_s, "kind": "cold"})
         settle(page, 150)
     return out
 
@@ -226,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     src.add_argument("--db", help="store to copy and serve (default: the bench demo store of --leads)")
     src.add_argument("--leads", type=int, default=1_000_000)
     p.add_argument("--moves", type=int, default=24, help="moves per case (at least 20 for the P95)")
-    p.add_argument("--cases", default="quarter,region,incentive_slider")
+    p.add_argument("--cases", default=",".join(["quarter", "region", *LAB_SLIDERS]))
     p.add_argument("--out", help="write the JSON report here")
     args = p.parse_args(argv)
     from playwright.sync_api import sync_playwright
@@ -263,11 +271,13 @@ def main(argv: list[str] | None = None) -> int:
                     moves["quarter"] = quarter_moves(page, srv.url, quarters, args.moves, seen)
                 if "region" in cases:
                     moves["region"] = region_moves(page, srv.url, quarters[-2], regions, args.moves, seen)
-                if "incentive_slider" in cases:
+                for case, label in LAB_SLIDERS.items():
+                    if case not in cases:
+                        continue
                     if find_page("incentive_lab") is None:
                         print("(no incentive lab page yet)", file=sys.stderr)
                     else:
-                        moves["incentive_slider"] = slider_moves(page, srv.url, quarters[-2], args.moves)
+                        moves[case] = slider_moves(page, srv.url, quarters[-2], label, args.moves)
                 for name, ms in moves.items():
                     row = summary(name, ms)
                     report["cases"].append(row)

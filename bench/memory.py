@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.e2e.harness import Server, app_pages, goto, launch_browser, new_context, rerun, settle
+from tests.e2e.harness import CHARTS, Server, app_pages, goto, launch_browser, new_context, rerun, settle
 
 MB = 2**20
 
@@ -34,7 +34,7 @@ def visit(page: Any, srv: Server, go: Any) -> dict[str, Any]:
         "seconds": seconds,
         "rss_mb": srv.rss() / MB,
         "title": (page.locator("h1").all_inner_texts() or [""])[0],
-        "charts": page.get_by_test_id("stPlotlyChart").count(),
+        "charts": page.locator(CHARTS).count(),
         "metrics": page.get_by_test_id("stMetric").count(),
         "tables": page.get_by_test_id("stDataFrame").count(),
         "exception_boxes": page.get_by_test_id("stException").count(),

@@ -514,7 +514,7 @@ def lab() -> None:
     names = {"b": t("Baseline"), "s": t("Scenario")}
     cost_parts = ("base_cost", "commission_cost", "team_cost", "innovation_cost", "scaling_cost", "budget")
     left, right = st.columns(2)
-    left.plotly_chart(
+    left.echarts_chart(
         charts.cost_vs_budget(
             pd.DataFrame(
                 [
@@ -533,9 +533,10 @@ def lab() -> None:
                 "budget": t("Budget"),
             },
         ),
-        width="stretch",
+        key="incentives_chart_cost",
+        height=charts.CHART_HEIGHT,
     )
-    right.plotly_chart(
+    right.echarts_chart(
         charts.payout_curve(
             {
                 names["b"]: incentives.payout_curve(inputs, baseline),
@@ -549,7 +550,8 @@ def lab() -> None:
                 "reps": t("Reps (scenario, all layers)"),
             },
         ),
-        width="stretch",
+        key="incentives_chart_payout",
+        height=charts.CHART_HEIGHT,
     )
     st.caption(
         t(
@@ -559,7 +561,7 @@ def lab() -> None:
     )
     marks = {t("Base"): scenario.base_bonus.threshold, t("Quota"): 1.0, t("Accelerator"): scenario.accelerator_start}
     left, right = st.columns(2)
-    left.plotly_chart(
+    left.echarts_chart(
         charts.attainment_histogram(
             scen.per_rep["attainment"],
             marks,
@@ -570,14 +572,16 @@ def lab() -> None:
                 "reps": t("Reps"),
             },
         ),
-        width="stretch",
+        key="incentives_chart_attainment",
+        height=charts.CHART_HEIGHT,
     )
     mig = incentives.grade_migration(base, scen)
-    right.plotly_chart(
+    right.echarts_chart(
         charts.migration_heatmap(
             mig.matrix, {"title": t("Grade migration"), "x": t("Scenario grade"), "y": t("Baseline grade")}
         ),
-        width="stretch",
+        key="incentives_chart_migration",
+        height=charts.CHART_HEIGHT,
     )
     risk_section(scenario)
     if SEES_PEOPLE:
@@ -617,13 +621,14 @@ def risk_section(scenario: Plan) -> None:
                 "(25% spread) instead of past quarters."
             )
         )
-    st.plotly_chart(
+    st.echarts_chart(
         charts.risk_histogram(
             {t("Baseline"): rb.costs, t("Scenario"): rs.costs},
             float(pd.Series(rs.budgets).median()),
             {"title": t("Simulated total cost"), "x": t("Total cost (CNY)"), "y": t("Draws"), "budget": t("Budget")},
         ),
-        width="stretch",
+        key="incentives_chart_risk",
+        height=charts.CHART_HEIGHT,
     )
 
 

@@ -285,11 +285,12 @@ def weight_what_if() -> None:
         )
     )
     left_, right_ = st.columns([2, 3])
-    left_.plotly_chart(
+    left_.echarts_chart(
         charts.migration_heatmap(
             wi.matrix, {"title": t("Grade migration"), "x": t("New grade"), "y": t("Current grade")}
         ),
-        width="stretch",
+        key="scorecard_chart_migration",
+        height=charts.CHART_HEIGHT,
     )
     movers = wi.movers[wi.movers["grade_changed"]]
     if movers.empty:

@@ -6,9 +6,9 @@ catalogue (a label built from data, a sentence from analytics/, a chart's axis t
 plotly hover template). Each state below is run in Chinese and every visible text is
 collected: titles, headers, markdown, captions, alerts, metric labels / values / help,
 widget labels / options / help / placeholders, tab and expander labels, dataframe column
-names and text cells, progress text and the plotly charts' titles, axis and legend titles,
-annotations, trace names, hover and text templates and category labels (read from the
-chart's JSON spec). Two checks:
+names and text cells, progress text and the charts' titles, axis and legend titles,
+annotations, trace (series) names, mark labels, hover and text templates and category labels
+(read from the Plotly figure's or ECharts option's JSON spec). Two checks:
 
 1. No text is an English message id that has a different Chinese translation (it was shown
    without ``t()``).
@@ -135,6 +135,38 @@ def chart_texts(spec: str) -> Iterator[tuple[str, str]]:
                 yield f"{kind} {key}", text
 
 
+def echarts_texts(spec: str) -> Iterator[tuple[str, str]]:
+    """(part, text) for every text of an ECharts option's JSON that a reader can see: titles,
+    axis names and category labels, legend entries, series names, mark labels, label and
+    tooltip templates."""
+
+    def many(value: Any) -> list[Any]:
+        return value if isinstance(value, list) else [value] if isinstance(value, dict) else []
+
+    option = json.loads(spec)
+    for title in many(option.get("title")):
+        yield "echarts title", title.get("text") or ""
+        yield "echarts subtitle", title.get("subtext") or ""
+    for key in ("xAxis", "yAxis"):
+        for axis in many(option.get(key)):
+            yield f"echarts {key} name", axis.get("name") or ""
+            yield f"echarts {key} label", (axis.get("axisLabel") or {}).get("formatter") or ""
+            for category in axis.get("data") or []:
+                yield f"echarts {key} category", category if isinstance(category, str) else ""
+    for legend in many(option.get("legend")):
+        for entry in legend.get("data") or []:
+            yield "echarts legend", entry if isinstance(entry, str) else ""
+    for tooltip in many(option.get("tooltip")):
+        yield "echarts tooltip", tooltip.get("formatter") or ""
+    for series in many(option.get("series")):
+        kind = series.get("type", "")
+        yield f"echarts {kind} name", series.get("name") or ""
+        yield f"echarts {kind} label", (series.get("label") or {}).get("formatter") or ""
+        for mark in (series.get("markLine") or {}).get("data") or []:
+            yield "echarts mark name", mark.get("name") or ""
+            yield "echarts mark label", (mark.get("label") or {}).get("formatter") or ""
+
+
 def shown_texts(at: AppTest) -> list[Shown]:
     """Every text the app shows in the sidebar and the main area."""
     out: list[Shown] = []
@@ -169,6 +201,9 @@ def shown_texts(at: AppTest) -> list[Shown]:
             elif kind == "plotly_chart":
                 for part, text in chart_texts(proto.spec):
                     add(part, text)
+            elif kind == "echarts_chart":
+                for part, text in echarts_texts(proto.spec):
+                    add(part, text)
             elif kind == "progress":
                 add("progress", proto.text)
             elif hasattr(proto, "label"):  # every widget, buttons included
@@ -182,10 +217,10 @@ def shown_texts(at: AppTest) -> list[Shown]:
 
 # -- the two checks -----------------------------------------------------------------------------------------
 
-#: Hover placeholders, tags, bold marks, backticks, paths, file suffixes, bracketed text,
-#: dotted field paths (``commission.tiers[2].from``) and quoted lower-case keys (``'from'``).
+#: Hover placeholders (Plotly's ``%{x}``, ECharts' ``{value}``), tags, bold marks, backticks, paths,
+#: file suffixes, bracketed text, dotted field paths (``commission.tiers[2].from``) and quoted lower-case keys (``'from'``).
 _MARKUP = re.compile(
-    r"%\{[^}]*\}|<[^>]+>|\*\*|`|\S*/\S*"
+    r"%\{[^}]*\}|\{@?[\w\[\]]*\}|<[^>]+>|\*\*|`|\S*/\S*"
     r"|[A-Za-z_]\w*(?:\.[A-Za-z_]\w*|\[\d+\])+"
     r"|'[a-z_]+'"
     r"|\.[A-Za-z0-9]+\b|\[[^\]]*\]"
@@ -328,6 +363,19 @@ def test_no_english_reaches_the_screen(demo_db_path, data_words, named, state):
 
 def test_every_page_is_covered():
     assert {s.page or "pages/overview.py" for s in STATES} == set(PAGE_FILES)
+
+
+def test_the_scan_reads_both_kinds_of_chart(demo_db_path):
+    """The scan sees every chart's texts: the Incentive lab's ECharts options (the five chart titles,
+    the mark labels) and the Scorecard's Plotly figures; an unread chart kind would pass silently."""
+    lab = shown_texts(run_state(demo_db_path, State("lab", "pages/incentive_lab.py")))
+    zh = catalogue("zh")
+    titles = [s.text for s in lab if s.where == "echarts title"]
+    english = ["Cost against budget", "Pay against attainment", "Attainment of the reps shown", "Grade migration"]
+    assert titles == [zh[m] for m in [*english, "Simulated total cost"]], titles
+    assert {s.text for s in lab if s.where == "echarts mark label"} >= {zh["Quota"], zh["Budget"]}
+    card = shown_texts(run_state(demo_db_path, State("scorecard", "pages/scorecard.py")))
+    assert any(s.where == "chart title" and s.text for s in card)
 
 
 # -- states that need their own store ------------------------------------------------------------------------

@@ -1,17 +1,21 @@
 """Figures and translated labels for the Scorecard and Incentive lab pages.
 
-Figure builders are pure ``DataFrame -> plotly`` functions; labels arrive translated. The
+Figure builders are pure functions of DataFrames: ECharts options for the charts redrawn as a
+slider moves, Plotly figures for the others; labels arrive translated. The
 label helpers map the stable English ids of :mod:`analytics.plans`, :mod:`analytics.scorecard`
 and :mod:`analytics.incentives` (metric names, trace rules, reasons) to translated text.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
 from analytics.plans import GRADES
+from ui import echarts
 from ui.charts import BAND_COLOR, PALETTE, _layout
 from ui.i18n import t
 
@@ -97,129 +101,175 @@ def reason_labels() -> dict[str, str]:
 
 
 # -- figures --------------------------------------------------------------------------------
-def cost_vs_budget(rows: pd.DataFrame, labels: dict[str, str]) -> go.Figure:
-    """Stacked cost components per plan against each plan's budget.
+# Charts redrawn as a slider moves (the Incentive lab's and the Scorecard's grade migration) are
+# ECharts options (see ui/echarts.py for why); the Scorecard's other charts are Plotly figures.
+COST_PARTS = (
+    ("base_cost", "base"),
+    ("commission_cost", "commission"),
+    ("team_cost", "team"),
+    ("innovation_cost", "innovation"),
+    ("scaling_cost", "scaling"),
+)
+#: Attainment histogram: 10-point bins from 0% to 300% (higher attainment is counted in the last).
+ATTAINMENT_CAP = 3.0
+ATTAINMENT_BIN = 0.1
+#: Height of the lab's charts in pixels.
+CHART_HEIGHT = echarts.HEIGHT
+#: Bins of the simulated-cost histogram.
+RISK_BINS = 40
+
+
+def cost_vs_budget(rows: pd.DataFrame, labels: dict[str, str]) -> dict[str, Any]:
+    """Stacked cost components per plan against each plan's budget (an ECharts option).
 
     ``rows``: one row per plan with ``plan`` (display name), ``base_cost``, ``commission_cost``,
     ``team_cost``, ``innovation_cost``, ``scaling_cost`` and ``budget``. ``labels``: title, y,
-    base, commission, team, innovation, scaling, budget.
+    base, commission, team, innovation, scaling, budget. Budget scaling is negative, so it
+    stacks below zero and the bar's top is the total cost.
     """
-    fig = go.Figure()
-    for i, (col, key) in enumerate(
-        [
-            ("base_cost", "base"),
-            ("commission_cost", "commission"),
-            ("team_cost", "team"),
-            ("innovation_cost", "innovation"),
-            ("scaling_cost", "scaling"),
-        ]
-    ):
-        fig.add_trace(go.Bar(x=rows["plan"], y=rows[col], name=labels[key], marker_color=PALETTE[i]))
-    fig.add_trace(
-        go.Scatter(
-            x=rows["plan"],
-            y=rows["budget"],
-            name=labels["budget"],
-            mode="markers",
-            marker={"symbol": "line-ew-open", "size": 60, "line": {"width": 3, "color": "black"}},
-        )
+    option = echarts.base_option(labels["title"], "", labels["y"])
+    option["xAxis"] = {"type": "category", "data": [str(p) for p in rows["plan"]]}
+    option["tooltip"] = {"trigger": "axis", "valueFormatter": "localized"}
+    series: list[dict[str, Any]] = [
+        {
+            "type": "bar",
+            "name": labels[key],
+            "stack": "cost",
+            "itemStyle": {"color": PALETTE[i]},
+            "data": [round(float(v), 2) for v in rows[col]],
+        }
+        for i, (col, key) in enumerate(COST_PARTS)
+    ]
+    series.append(
+        {
+            "type": "scatter",
+            "name": labels["budget"],
+            "symbol": "rect",
+            "symbolSize": [80, 3],
+            "itemStyle": {"color": "black"},
+            "data": [round(float(v), 2) for v in rows["budget"]],
+        }
     )
-    fig.update_layout(barmode="relative")
-    fig = _layout(fig, labels["title"], "", labels["y"])
-    fig.update_layout(hovermode="closest")
-    return fig
+    option["series"] = series
+    return option
 
 
-def payout_curve(curves: dict[str, pd.DataFrame], reps: pd.DataFrame, labels: dict[str, str]) -> go.Figure:
+def payout_curve(curves: dict[str, pd.DataFrame], reps: pd.DataFrame, labels: dict[str, str]) -> dict[str, Any]:
     """Pay of the typical rep against attainment for each plan, with every rep's actual pay as dots.
 
     ``curves``: display name -> :func:`analytics.incentives.payout_curve` frame. ``reps``:
-    ``attainment``, ``total_pay`` (the scenario). ``labels``: title, x, y, reps.
+    ``attainment``, ``total_pay`` (the scenario). ``labels``: title, x, y, reps. Attainment is
+    plotted in percent.
     """
-    fig = go.Figure()
-    fig.add_trace(
-        go.Scatter(
-            x=reps["attainment"],
-            y=reps["total_pay"],
-            mode="markers",
-            name=labels["reps"],
-            marker={"color": "rgba(120,120,120,0.45)", "size": 6},
-        )
-    )
+    option = echarts.percent_axis(echarts.base_option(labels["title"], labels["x"], labels["y"]))
+    series: list[dict[str, Any]] = [
+        {
+            "type": "scatter",
+            "name": labels["reps"],
+            "symbolSize": 5,
+            "itemStyle": {"color": "rgba(120,120,120,0.45)"},
+            "data": echarts.pairs(reps["attainment"].to_numpy(dtype=float) * 100, reps["total_pay"]),
+        }
+    ]
     for i, (name, c) in enumerate(curves.items()):
-        fig.add_trace(
-            go.Scatter(
-                x=c["attainment"],
-                y=c["pay"],
-                name=name,
-                mode="lines",
-                line={"color": PALETTE[i], "width": 3, "dash": "dash" if i == 0 else "solid"},
-            )
+        series.append(
+            {
+                "type": "line",
+                "name": name,
+                "showSymbol": False,
+                "lineStyle": {"width": 3, "type": "dashed" if i == 0 else "solid", "color": PALETTE[i]},
+                "itemStyle": {"color": PALETTE[i]},
+                "data": echarts.pairs(c["attainment"].to_numpy(dtype=float) * 100, c["pay"]),
+            }
         )
-    fig.update_xaxes(tickformat=".0%")
-    fig = _layout(fig, labels["title"], labels["x"], labels["y"])
-    fig.update_layout(hovermode="closest")
-    return fig
+    option["series"] = series
+    return option
 
 
-def attainment_histogram(att: pd.Series, marks: dict[str, float], labels: dict[str, str]) -> go.Figure:
-    """Histogram of attainment with vertical lines at the plan's thresholds (``marks``: label -> attainment)."""
-    capped = np.minimum(att.to_numpy(dtype=float), 3.0)
-    fig = go.Figure(
-        go.Histogram(
-            x=capped, xbins={"start": 0, "end": 3.0001, "size": 0.1}, marker_color=PALETTE[0], name=labels["reps"]
-        )
-    )
-    for i, (name, x) in enumerate(marks.items()):
-        if np.isfinite(x):
-            fig.add_vline(
-                x=x,
-                line_dash="dash",
-                line_color=PALETTE[(i + 1) % len(PALETTE)],
-                annotation_text=name,
-                annotation_position="top",
-            )
-    fig.update_xaxes(tickformat=".0%")
-    fig = _layout(fig, labels["title"], labels["x"], labels["y"])
-    fig.update_layout(hovermode="closest", bargap=0.05)
-    return fig
+def attainment_histogram(att: pd.Series, marks: dict[str, float], labels: dict[str, str]) -> dict[str, Any]:
+    """Reps per 10-point attainment bin (capped at 300%) with vertical lines at the plan's
+    thresholds (``marks``: label -> attainment). ``labels``: title, x, y, reps."""
+    capped = np.minimum(att.to_numpy(dtype=float), ATTAINMENT_CAP)
+    n_bins = round(ATTAINMENT_CAP / ATTAINMENT_BIN)
+    edges = np.linspace(0.0, ATTAINMENT_CAP, n_bins + 1)
+    centres, counts = echarts.histogram(capped[np.isfinite(capped)], edges)
+    option = echarts.percent_axis(echarts.base_option(labels["title"], labels["x"], labels["y"], legend=False))
+    option["xAxis"].update(min=0, max=round(ATTAINMENT_CAP * 100))
+    option["series"] = [
+        {
+            "type": "bar",
+            "name": labels["reps"],
+            "barWidth": "90%",
+            "itemStyle": {"color": PALETTE[0]},
+            "data": [[round(c * 100, 2), n] for c, n in zip(centres, counts, strict=True)],
+            "markLine": echarts.vertical_marks({name: x * 100 for name, x in marks.items()}, PALETTE[1:] + PALETTE[:1]),
+        }
+    ]
+    return option
 
 
-def risk_histogram(costs: dict[str, np.ndarray], budget: float, labels: dict[str, str]) -> go.Figure:
-    """Distribution of simulated total cost per plan with the budget line. ``labels``: title, x, y, budget."""
-    fig = go.Figure()
+def risk_histogram(costs: dict[str, np.ndarray], budget: float, labels: dict[str, str]) -> dict[str, Any]:
+    """Distribution of simulated total cost per plan (bars overlaid on shared bins) with the
+    budget line. ``labels``: title, x, y, budget."""
+    edges = echarts.shared_edges(costs.values(), RISK_BINS)
+    option = echarts.base_option(labels["title"], labels["x"], labels["y"])
+    option["xAxis"]["scale"] = True
+    option["tooltip"] = {"trigger": "axis", "valueFormatter": "localized"}
+    series: list[dict[str, Any]] = []
     for i, (name, c) in enumerate(costs.items()):
-        fig.add_trace(go.Histogram(x=c, name=name, opacity=0.6, marker_color=PALETTE[i], nbinsx=40))
-    if np.isfinite(budget):
-        fig.add_vline(
-            x=budget, line_color="black", line_width=2, annotation_text=labels["budget"], annotation_position="top"
+        centres, counts = echarts.histogram(np.asarray(c, dtype=float), edges)
+        series.append(
+            {
+                "type": "bar",
+                "name": name,
+                "barGap": "-100%",
+                "barWidth": "95%",
+                "itemStyle": {"color": PALETTE[i], "opacity": 0.6},
+                "data": [[round(x, 2), n] for x, n in zip(centres, counts, strict=True)],
+            }
         )
-    fig.update_layout(barmode="overlay")
-    fig = _layout(fig, labels["title"], labels["x"], labels["y"])
-    fig.update_layout(hovermode="closest")
-    return fig
+    if series and np.isfinite(budget):
+        series[0]["markLine"] = echarts.vertical_marks({labels["budget"]: budget}, ["black"], dashed=False)
+    option["series"] = series
+    return option
 
 
-def migration_heatmap(matrix: pd.DataFrame, labels: dict[str, str]) -> go.Figure:
+def migration_heatmap(matrix: pd.DataFrame, labels: dict[str, str]) -> dict[str, Any]:
     """From-grade (rows) x to-grade (columns) counts. ``labels``: title, x (to), y (from)."""
-    z = matrix.reindex(index=list(GRADES), columns=list(GRADES)).fillna(0).to_numpy()
-    fig = go.Figure(
-        go.Heatmap(
-            z=z,
-            x=list(GRADES),
-            y=list(GRADES),
-            colorscale="Blues",
-            showscale=False,
-            text=z.astype(int),
-            texttemplate="%{text}",
-            hoverinfo="skip",
-        )
-    )
-    fig.update_yaxes(autorange="reversed", type="category")
-    fig.update_xaxes(type="category", side="top")
-    fig = _layout(fig, labels["title"], labels["x"], labels["y"])
-    fig.update_layout(hovermode=False, height=340)
-    return fig
+    z = matrix.reindex(index=list(GRADES), columns=list(GRADES)).fillna(0).to_numpy(dtype=float)
+    option = echarts.base_option(labels["title"], labels["x"], labels["y"], legend=False)
+    option["grid"].update(top=84, left=44)  # room for the y axis's name, which containLabel leaves out
+    option["xAxis"] = {
+        "type": "category",
+        "data": list(GRADES),
+        "position": "top",
+        "name": labels["x"],
+        "nameLocation": "middle",
+        "nameGap": 24,
+    }
+    option["yAxis"] = {
+        "type": "category",
+        "data": list(GRADES),
+        "inverse": True,
+        "name": labels["y"],
+        "nameLocation": "middle",
+        "nameGap": 30,
+    }
+    option["visualMap"] = {
+        "show": False,
+        "min": 0,
+        "max": max(1, int(z.max()) if z.size else 1),
+        "inRange": {"color": ["#f7fbff", "#08306b"]},
+    }
+    option["tooltip"] = {"show": False}
+    option["series"] = [
+        {
+            "type": "heatmap",
+            "data": [[j, i, int(z[i, j])] for i in range(len(GRADES)) for j in range(len(GRADES))],
+            "label": {"show": True},
+        }
+    ]
+    return option
 
 
 def grade_distribution(per_rep: pd.DataFrame, role_names: dict[str, str], labels: dict[str, str]) -> go.Figure:

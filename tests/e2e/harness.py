@@ -471,16 +471,43 @@ def exceptions(page: Any) -> list[str]:
     return page.get_by_test_id("stException").all_inner_texts()
 
 
-#: A short signature of what the charts draw (their SVG paths), to tell when they are redrawn.
-CHART_SIGNATURE_JS = """(sel) => {
-  const roots = document.querySelectorAll(sel);
+#: Every chart element: Plotly (SVG) and ECharts (canvas, or SVG).
+CHARTS = '[data-testid="stPlotlyChart"], [data-testid="stEChartsChart"]'
+
+#: ``(root) => [items, hash]`` of what one chart draws: its SVG paths and texts, and for a canvas
+#: chart the description ECharts writes into ``aria-label`` from the drawn data (it is updated in
+#: the same task that paints the canvas) plus a coarse sample of the canvas pixels.
+CHART_DRAWING_JS = """(root) => {
   let h = 0, n = 0;
-  for (const root of roots) {
-    for (const p of root.querySelectorAll('svg.main-svg path, svg.main-svg text')) {
-      const s = (p.getAttribute('d') || '') + (p.textContent || '');
-      for (let i = 0; i < s.length; i++) h = (h * 31 + s.charCodeAt(i)) | 0;
+  const mix = (s) => { for (let i = 0; i < s.length; i++) h = (h * 31 + s.charCodeAt(i)) | 0; n++; };
+  for (const p of root.querySelectorAll('svg path, svg text')) mix((p.getAttribute('d') || '') + (p.textContent || ''));
+  for (const el of root.querySelectorAll('[aria-label]')) mix(el.getAttribute('aria-label'));
+  const canvases = root.querySelectorAll('canvas');
+  if (canvases.length) {
+    const probe = window.__labChartProbe = window.__labChartProbe || document.createElement('canvas');
+    probe.width = 96; probe.height = 48;
+    const cx = probe.getContext('2d', {willReadFrequently: true});
+    for (const c of canvases) {
+      if (!c.width || !c.height) continue;
+      cx.clearRect(0, 0, 96, 48);
+      cx.drawImage(c, 0, 0, 96, 48);
+      const d = cx.getImageData(0, 0, 96, 48).data;
+      for (let i = 0; i < d.length; i += 4) h = (h * 31 + d[i] + 3 * d[i + 1] + 7 * d[i + 2]) | 0;
       n++;
     }
   }
+  return [n, h];
+}"""
+
+#: A short signature of what the charts matching ``sel`` draw, to tell when they are redrawn.
+CHART_SIGNATURE_JS = (
+    """(sel) => {
+  const drawing = """
+    + CHART_DRAWING_JS
+    + """;
+  const roots = document.querySelectorAll(sel);
+  let h = 0, n = 0;
+  for (const root of roots) { const [k, x] = drawing(root); n += k; h = (h * 31 + x) | 0; }
   return roots.length ? `${roots.length}:${n}:${h}` : '';
 }"""
+)
