@@ -16,14 +16,14 @@ from ui.i18n import current_lang, t
 ALL_ROLES = ("leader", "manager", "analyst", "rep")
 ANALYSTS = ("leader", "manager", "analyst")
 PAGES = [
-    ("pages/overview.py", "Overview", ":material/dashboard:", ALL_ROLES),
-    ("pages/scorecard.py", "Scorecard", ":material/leaderboard:", ALL_ROLES),
-    ("pages/incentive_lab.py", "Incentive lab", ":material/tune:", ALL_ROLES),
-    ("pages/attribution.py", "Attribution", ":material/alt_route:", ANALYSTS),
-    ("pages/talk_tracks.py", "Talk tracks & drivers", ":material/record_voice_over:", ANALYSTS),
-    ("pages/anomalies.py", "Anomalies", ":material/crisis_alert:", ANALYSTS),
-    ("pages/pilots.py", "Pilots & audit", ":material/science:", ANALYSTS),
-    ("pages/data.py", "Data", ":material/upload_file:", ("leader",)),
+    ("views/overview.py", "Overview", ":material/dashboard:", ALL_ROLES),
+    ("views/scorecard.py", "Scorecard", ":material/leaderboard:", ALL_ROLES),
+    ("views/incentive_lab.py", "Incentive lab", ":material/tune:", ALL_ROLES),
+    ("views/attribution.py", "Attribution", ":material/alt_route:", ANALYSTS),
+    ("views/talk_tracks.py", "Talk tracks & drivers", ":material/record_voice_over:", ANALYSTS),
+    ("views/anomalies.py", "Anomalies", ":material/crisis_alert:", ANALYSTS),
+    ("views/pilots.py", "Pilots & audit", ":material/science:", ANALYSTS),
+    ("views/data.py", "Data", ":material/upload_file:", ("leader",)),
 ]
 
 ICON = str(Path(__file__).resolve().parent / "static" / "icon.png")  # local: no request leaves the machine

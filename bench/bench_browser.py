@@ -257,8 +257,8 @@ def main(argv: list[str] | None = None) -> int:
         try:
             with sync_playwright() as pw:
                 browser = launch_browser(pw)
-                # A first session warms the server up (and takes Streamlit's first-session quirk,
-                # see tests/e2e/test_e2e_flows.py); the timed session comes second.
+                # A first session warms the server up (imports, store, first results); the timed
+                # session comes second.
                 warm = new_context(browser)
                 report["first_load_s"] = goto(warm.new_page(), srv.url + "/", timeout_ms=600_000)
                 warm.close()

@@ -340,7 +340,7 @@ async def drive(srv: Server, pages: list[AppPage], args: argparse.Namespace, pla
     report: dict[str, Any] = {}
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        # Warm-up: one session opens the app first (caches, and Streamlit's first-session quirk).
+        # Warm-up: one session opens the app first (imports, store, caches).
         report["warmup_tiles"] = await final_read(browser, srv.url)
         report["rss_start_mb"] = srv.rss() / 2**20
         t0 = time.monotonic()

@@ -71,8 +71,7 @@ def main(argv: list[str] | None = None) -> int:
             report["rss_started_mb"] = srv.rss() / MB
             with sync_playwright() as pw:
                 browser = launch_browser(pw)
-                # A first session takes Streamlit's first-session quirk (see
-                # tests/e2e/test_e2e_flows.py), which would reset the quarter on its page switch.
+                # A first session opens the app first, so the timed visits start on a warm server.
                 warm = new_context(browser)
                 report["first_load_s"] = goto(warm.new_page(), srv.url + "/", timeout_ms)
                 warm.close()

@@ -16,7 +16,7 @@ TIMEOUT_S = 120
 def open_page(
     db_path: Path, page: str | None = None, *, lang: str = "en", query: dict[str, str] | None = None
 ) -> AppTest:
-    """Run app.py on ``db_path``, switch to ``page`` (e.g. "pages/overview.py") and run it."""
+    """Run app.py on ``db_path``, switch to ``page`` (e.g. "views/overview.py") and run it."""
     os.environ["LAB_DB"] = str(db_path)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT_S)
     for k, v in (query or {}).items():

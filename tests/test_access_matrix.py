@@ -150,6 +150,6 @@ def test_navigation_follows_roles(secured):
 def test_the_leak_check_can_see_names(secured):
     """The leader's scorecard names reps from every region, so the check above is not vacuous."""
     db, reps, _ = secured
-    shown = _texts(_open(db, "lead", "pages/scorecard.py"))
+    shown = _texts(_open(db, "lead", "views/scorecard.py"))
     outside_r01 = reps[reps["region_id"] != "R01"]
     assert sum(name in shown for name in outside_r01["rep_name"]) > 10

@@ -19,7 +19,7 @@ from tests.apptest import open_page
 from tests.test_explain import add_org, add_week
 from ui import format as fmt
 
-PAGE = "pages/anomalies.py"
+PAGE = "views/anomalies.py"
 LEADER = Scope.leader()
 SENSITIVITY = 2.0  # low enough that the demo store's planted quarter lists a few weeks
 
@@ -51,7 +51,7 @@ def sentence(finding: ex.Finding, lang: str, names: dict[str, dict[str, str]]) -
 
 
 def rerun(at, quarter: str):
-    """AppTest drops the sidebar's widget state after a page switch; keep the quarter."""
+    """Run again on ``quarter`` (pinned in the sidebar's state, whatever the run before showed)."""
     at.session_state["f_quarter"] = quarter
     return at.run()
 

@@ -56,7 +56,7 @@ def test_bad_url_values_are_ignored_not_fatal(demo_db_path):
 
 
 def test_data_page_lists_table_counts(demo_db_path, demo_store):
-    at = open_page(demo_db_path, "pages/data.py")
+    at = open_page(demo_db_path, "views/data.py")
     assert at.title[0].value == "Data"
     shown = at.dataframe[0].value
     counts = demo_store.table_counts()

@@ -21,7 +21,7 @@ from tests.apptest import open_page
 from tests.test_attribution import add_org, hand_store
 from ui import format as fmt
 
-PAGE = "pages/attribution.py"
+PAGE = "views/attribution.py"
 QUARTER = "2025Q4"  # the default selection (the latest quarter): it survives widget reruns
 LEADER = Scope.leader()
 

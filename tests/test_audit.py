@@ -378,7 +378,7 @@ def _literal_messages(path: str) -> list[str]:
     return out
 
 
-@pytest.mark.parametrize("path", ["analytics/audit.py", "analytics/pilots.py", "pages/pilots.py"])
+@pytest.mark.parametrize("path", ["analytics/audit.py", "analytics/pilots.py", "views/pilots.py"])
 def test_findings_and_report_text_are_translated_with_matching_placeholders(path):
     import re
 

@@ -1,4 +1,4 @@
-"""Every message shown by pages/ and ui/ has a Chinese translation, and placeholders match."""
+"""Every message shown by views/ and ui/ has a Chinese translation, and placeholders match."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from tests.conftest import ROOT
 from ui.i18n import catalogue, t, tn
 
-SOURCES = [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py")), *sorted((ROOT / "ui").glob("*.py"))]
+SOURCES = [ROOT / "app.py", *sorted((ROOT / "views").glob("*.py")), *sorted((ROOT / "ui").glob("*.py"))]
 _PLACEHOLDER = re.compile(r"{(\w+)}")
 
 

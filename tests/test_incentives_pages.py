@@ -55,8 +55,7 @@ def run_page(db_path, page, *, lang="en", scope=None) -> AppTest:
 
 
 def rerun(at) -> AppTest:
-    """Run again with the quarter kept (after switch_page AppTest does not draw the sidebar widgets, so
-    their state would be dropped and the filters fall back to the latest quarter)."""
+    """Run again on the tests' quarter (pinned in the sidebar's state)."""
     at.session_state["f_quarter"] = QUARTER
     at.run()
     assert not at.exception, [e.value for e in at.exception]
@@ -78,7 +77,7 @@ def table(at, column: str):
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_scorecard_page_shows_the_analytics_values(demo_db_path, demo_store, lang, lang_pinned):
     lang_pinned(lang)
-    at = run_page(demo_db_path, "pages/scorecard.py", lang=lang)
+    at = run_page(demo_db_path, "views/scorecard.py", lang=lang)
     res = scorecard.scorecard(demo_store, QUARTER, LEADER, plan=plans.reference_plan())
     labels = {
         "en": ("Scorecard", "Reps scored", "Promotion watch", "Improvement list"),
@@ -107,7 +106,7 @@ def test_scorecard_page_shows_the_analytics_values(demo_db_path, demo_store, lan
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_incentive_lab_shows_the_engine_values(demo_db_path, demo_store, lang, lang_pinned):
     lang_pinned(lang)
-    at = run_page(demo_db_path, "pages/incentive_lab.py", lang=lang)
+    at = run_page(demo_db_path, "views/incentive_lab.py", lang=lang)
     ref = plans.reference_plan()
     inputs = incentives.load_inputs(demo_store, QUARTER, LEADER)
     sim = incentives.compute(inputs, ref)
@@ -130,7 +129,7 @@ def test_incentive_lab_shows_the_engine_values(demo_db_path, demo_store, lang, l
 
 
 def test_moving_a_slider_recomputes_the_scenario(demo_db_path, demo_store):
-    at = run_page(demo_db_path, "pages/incentive_lab.py")
+    at = run_page(demo_db_path, "views/incentive_lab.py")
     at.slider(key="incentives_p_base_threshold").set_value(60.0)
     rerun(at)
     ref = plans.reference_plan()
@@ -147,7 +146,7 @@ def test_moving_a_slider_recomputes_the_scenario(demo_db_path, demo_store):
 
 
 def test_invalid_tiers_show_the_plan_sentence(demo_db_path):
-    at = run_page(demo_db_path, "pages/incentive_lab.py")
+    at = run_page(demo_db_path, "views/incentive_lab.py")
     at.number_input(key="incentives_p_tier1_from").set_value(0.0)
     rerun(at)
     assert any("commission.tiers[2].from" in w.value for w in at.warning)
@@ -181,7 +180,7 @@ def test_a_rep_sees_only_their_own_pay(accounts_db, demo_store):
     db, rep_id = accounts_db
     sim = incentives.simulate(demo_store, plans.reference_plan(), QUARTER, Scope(role="rep", rep_id=rep_id))
     assert list(sim.per_rep["rep_id"]) == [rep_id]
-    at = signed_in(db, "rep1", "rep password", "pages/incentive_lab.py")
+    at = signed_in(db, "rep1", "rep password", "views/incentive_lab.py")
     assert metrics(at)["Total pay"] == fmt.money(sim.per_rep["total_pay"].iloc[0], lang="en")
     assert "Winners and losers" not in [h.value for h in at.subheader]
     assert len(at.get("download_button")) == 2
@@ -190,7 +189,7 @@ def test_a_rep_sees_only_their_own_pay(accounts_db, demo_store):
 
 def test_an_analyst_sees_aggregates_but_no_names(accounts_db):
     db, _ = accounts_db
-    at = signed_in(db, "ana", "analyst password", "pages/incentive_lab.py")
+    at = signed_in(db, "ana", "analyst password", "views/incentive_lab.py")
     heads = [h.value for h in at.subheader]
     assert "Risk of overspending" in heads and "Winners and losers" not in heads and "Payout trace" not in heads
 
@@ -198,7 +197,7 @@ def test_an_analyst_sees_aggregates_but_no_names(accounts_db):
 def test_saving_a_scenario_from_the_page(demo_db_path, tmp_path):
     db = tmp_path / "copy.duckdb"
     shutil.copy(demo_db_path, db)
-    at = run_page(db, "pages/incentive_lab.py")
+    at = run_page(db, "views/incentive_lab.py")
     at.text_input(key="incentives_save_name").input("retention test")
     submit = next(b for b in at.get("form_submit_button") if b.label == "Save the current scenario")
     submit.click()

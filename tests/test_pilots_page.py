@@ -54,7 +54,7 @@ def _default_filters(store) -> Filters:
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_pilot_section_shows_the_analytics_values(demo_db_path, demo_store, lang, lang_default):
     lang_default(lang)
-    at = open_page(demo_db_path, "pages/pilots.py", lang=lang)
+    at = open_page(demo_db_path, "views/pilots.py", lang=lang)
     assert not at.exception
     assert at.title[0].value == LABELS[lang]["title"]
     teams, start = pilots.pilot_flags(demo_store)
@@ -80,7 +80,7 @@ def test_pilot_section_shows_the_analytics_values(demo_db_path, demo_store, lang
 
 def test_pilot_form_changes_the_metric(demo_db_path, demo_store, lang_default):
     lang_default("en")
-    at = open_page(demo_db_path, "pages/pilots.py")
+    at = open_page(demo_db_path, "views/pilots.py")
     at.selectbox(key="pilots_metric").set_value("conversion")
     at.button[0].click().run()
     assert not at.exception
@@ -103,7 +103,7 @@ def test_pilot_form_changes_the_metric(demo_db_path, demo_store, lang_default):
 
 def test_pilot_without_teams_is_a_message(demo_db_path, lang_default):
     lang_default("en")
-    at = open_page(demo_db_path, "pages/pilots.py")
+    at = open_page(demo_db_path, "views/pilots.py")
     at.multiselect(key="pilots_teams").set_value([])
     at.button[0].click().run()
     assert not at.exception
@@ -113,7 +113,7 @@ def test_pilot_without_teams_is_a_message(demo_db_path, lang_default):
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_audit_section_shows_the_analytics_values(demo_db_path, demo_store, lang, lang_default):
     lang_default(lang)
-    at = open_page(demo_db_path, "pages/pilots.py", lang=lang)
+    at = open_page(demo_db_path, "views/pilots.py", lang=lang)
     at.radio(key="pilots_section").set_value("audit").run()
     assert not at.exception
     r = audit.health_audit(demo_store, _default_filters(demo_store), Scope.leader(), half="2025H2", side_window="half")

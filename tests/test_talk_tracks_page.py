@@ -17,7 +17,7 @@ from tests.apptest import open_page
 from ui import format as fmt
 from ui import talk_tracks_charts as charts
 
-PAGE = "pages/talk_tracks.py"
+PAGE = "views/talk_tracks.py"
 QUARTER = "2025Q2"
 LEADER = Scope.leader()
 

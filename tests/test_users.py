@@ -193,7 +193,7 @@ def test_viewing_pay_is_logged_once_per_session(secured_db):
     import time
 
     at = _app_with_token(secured_db, "view-token", time.time())
-    at.switch_page("pages/incentive_lab.py")
+    at.switch_page("views/incentive_lab.py")
     at.run()
     at.run()
     with Store(secured_db) as s:

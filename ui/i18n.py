@@ -2,7 +2,7 @@
 
 English text is the message id; ``locales/zh/LC_MESSAGES/*.po`` hold the Simplified
 Chinese translations (one .po file per area of the product, merged at load). Every
-user-visible string in pages/ and ui/ goes through :func:`t` (or :func:`tn` for plurals).
+user-visible string in views/ and ui/ goes through :func:`t` (or :func:`tn` for plurals).
 """
 
 from __future__ import annotations

@@ -63,10 +63,10 @@ def start_server(reference: Path, folder: Path, name: str, **kwargs: Any) -> Ser
 def warm_up(browser: Any, srv: Server) -> None:
     """Run one browser session on a new server before the tests' sessions.
 
-    The first session after a start hits a Streamlit quirk (widgets drawn before
-    st.navigation get new ids on its second run, so a changed sidebar value snaps back to
-    the first option); test_first_session_after_a_start_keeps_the_chosen_quarter covers
-    it on its own server, so the other tests do not depend on which one runs first.
+    It takes the cold start (imports, store, first results), so timings and timeouts of the
+    tests do not depend on which one runs first; the first session after a start is tested
+    on its own servers (test_first_session_after_a_start_keeps_the_chosen_quarter,
+    test_first_visit_to_a_bookmarked_page_after_a_start).
     """
     ctx = new_context(browser)
     goto(ctx.new_page(), srv.url + "/")

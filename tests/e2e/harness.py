@@ -68,7 +68,7 @@ class AppPage:
 
     @property
     def name(self) -> str:
-        """File stem (``overview`` for pages/overview.py)."""
+        """File stem (``overview`` for views/overview.py)."""
         return Path(self.path).stem
 
 

@@ -67,7 +67,7 @@ def sign_in(page: Any, url: str, user: str, password: str, path: str = "/") -> N
 def test_a_rep_sees_only_their_own_pay(accounts_server: Any, page: Any, ref_store: Any) -> None:
     srv, scope = accounts_server
     if find_page("incentive_lab") is None:
-        pytest.skip("pages/incentive_lab.py is not in app.PAGES yet")
+        pytest.skip("views/incentive_lab.py is not in app.PAGES yet")
     from analytics import incentives, plans
 
     sign_in(page, srv.url, REP_USER, REP_PASSWORD)

@@ -74,16 +74,37 @@ def fresh_server(e2e_reference: Any, tmp_path_factory: pytest.TempPathFactory) -
 def test_first_session_after_a_start_keeps_the_chosen_quarter(fresh_server: Any, page: Any, ref_store: Any) -> None:
     """The first leader to open a just-started server changes the quarter: it must stick.
 
-    Streamlit 1.67 gives widgets drawn before st.navigation() a different id on the second
-    run of the first session after a start (before any session has registered the pages),
-    so the new value is dropped and the select box falls back to its first option. app.py
-    avoids it by calling st.navigation() before drawing the sidebar and .run() at the end.
+    Until a session has called st.navigation(), Streamlit 1.67 runs an app with a ``pages/``
+    folder through its legacy multipage path, which gave the first session's sidebar widgets
+    a different id on its second run (the new value was dropped). The page files live in
+    ``views/`` for that reason, and app.py calls st.navigation() before drawing the sidebar.
     """
     goto(page, fresh_server.url + "/")
     rerun(page, lambda: choose(page, labelled(sidebar(page), "stSelectbox", "Quarter"), "2024Q4"))
     settle(page)
     assert labelled(sidebar(page), "stSelectbox", "Quarter").locator("input").input_value() == "2024Q4"
     assert metric_values(page) == tiles(ref_store, Filters.for_quarter("2024Q4"))
+
+
+def test_first_visit_to_a_bookmarked_page_after_a_start(
+    e2e_reference: Any, tmp_path_factory: pytest.TempPathFactory, page: Any, ref_store: Any
+) -> None:
+    """A leader's bookmark of a page (not the Overview) is the first request after a restart.
+
+    With the page files in a ``pages/`` folder, Streamlit ran that file on its own (no router,
+    no sign-in, no filters) and the page said only "Open the app through app.py".
+    """
+    _page_or_skip("incentive_lab")
+    srv = start_server(e2e_reference, tmp_path_factory.mktemp("bookmark"), "bookmark")
+    try:
+        quarter = lookups.quarters(ref_store)[-2]
+        goto(page, f"{srv.url}/incentive_lab?quarter={quarter}")
+        expect(page.locator("h1").first).to_have_text("Incentive lab")
+        assert not page.get_by_test_id("stAlert").filter(has_text="Open the app through").count()
+        assert labelled(sidebar(page), "stSelectbox", "Quarter").locator("input").input_value() == quarter
+        expect(page.get_by_test_id("stMetric").filter(has_text="Total cost")).to_have_count(1)
+    finally:
+        srv.stop()
 
 
 def test_url_query_string_opens_that_selection(server: Any, page: Any, ref_store: Any) -> None:
@@ -113,7 +134,7 @@ def test_switching_to_chinese_keeps_the_filters(server: Any, page: Any, ref_stor
 def _page_or_skip(name: str) -> Any:
     p = find_page(name)
     if p is None:
-        pytest.skip(f"pages/{name}.py is not in app.PAGES yet")
+        pytest.skip(f"views/{name}.py is not in app.PAGES yet")
     return p
 
 

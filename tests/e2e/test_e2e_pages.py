@@ -37,8 +37,8 @@ def nav(browser: Any, server: Any) -> dict[str, str]:
 
 def test_app_pages_parsed_from_app_py() -> None:
     assert PAGES, "app.PAGES is empty"
-    assert PAGES[0].path == "pages/overview.py" and PAGES[0].default
-    assert all(p.path.startswith("pages/") and p.path.endswith(".py") for p in PAGES)
+    assert PAGES[0].path == "views/overview.py" and PAGES[0].default
+    assert all(p.path.startswith("views/") and p.path.endswith(".py") for p in PAGES)
     assert len({p.name for p in PAGES}) == len(PAGES)
 
 
