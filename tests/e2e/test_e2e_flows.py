@@ -3,6 +3,7 @@ incentive-lab sliders and the anomaly drill-down; every number checked against a
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import date
 from typing import Any
@@ -31,6 +32,11 @@ def tiles(store: Any, f: Filters, lang: str = "en") -> dict[str, str]:
         t("Won revenue", lang=lang): fmt.money(k.current.won_revenue, lang=lang, compact=True),
         t("Attainment", lang=lang): fmt.percent(k.current.attainment, lang=lang),
     }
+
+
+def js_number(value: float) -> str:
+    """``value`` (rounded to the cent) as JavaScript prints it: 1288120, 3647850.17."""
+    return f"{round(value, 2):.2f}".rstrip("0").rstrip(".")
 
 
 def region_label(store: Any, region_id: str, lang: str = "en") -> str:
@@ -162,6 +168,12 @@ def test_incentive_lab_slider_changes_the_total_cost(server: Any, page: Any, ref
     expect(total).to_have_text(fmt.money(cost, lang="en", compact=True))
     delta = page.get_by_test_id("stMetric").filter(has_text="Total cost").get_by_test_id("stMetricDelta")
     expect(delta).to_contain_text(fmt.signed_percent(cost / base_cost - 1, lang="en"))
+    # The cost chart beside the tiles was redrawn with the scenario's base bonuses: ECharts
+    # describes the drawn data in the chart's aria-label ("the data for Scenario is 1, <value>").
+    base_bonus = incentives.compute(inputs, scenario).summary.base_cost
+    assert base_bonus != incentives.compute(inputs, baseline).summary.base_cost
+    chart = page.locator(".st-key-incentives_chart_cost").get_by_test_id("stEChartsChart")
+    expect(chart).to_have_attribute("aria-label", re.compile(rf"Scenario is 1, {re.escape(js_number(base_bonus))}\b"))
     screenshot(page, "flow_incentive_lab_slider")
 
 
