@@ -82,6 +82,19 @@ BALANCE_COVARIATES = ("source", "segment", "region_id", "created_quarter", "deal
 OVERLAP_BINS = 20
 #: Share of the period's leads still open above which the page warns.
 OPEN_SHARE_WARNING = 0.2
+#: Most closed leads one analysis fits its models on. A larger selection is analysed on a
+#: random sample of this size (each lead kept with the same probability, decided by a hash of
+#: its id, so the sample is the same on every run and independent of talk tracks and outcome).
+#: Memory grows with the leads analysed: 1.1M leads take ~2.4 GB, 9.4M did not fit in 12 GB.
+MAX_LEADS = 1_500_000
+#: Resolution of the hash sample: a lead is kept when ``hash(lead_id, SAMPLE_SALT) %
+#: SAMPLE_BUCKETS`` is below the sample share times this.
+SAMPLE_BUCKETS = 1 << 20
+#: Salt of the sample hash. Without it the sample keeps only leads whose plain ``hash(lead_id)``
+#: has small low bits, which are the bits DuckDB's join hash tables use to pick a slot: the
+#: kept leads crowd into a few slots and joining them to their calls took 580 s instead of 3 s
+#: on 1.5M leads.
+SAMPLE_SALT = "talk-track sample"
 
 _Z = float(norm.ppf(0.5 + CONFIDENCE / 2))
 ADJUSTED_FOR = "source, segment, region, quarter, deal size and rep"
@@ -159,6 +172,9 @@ class TalkTrackImpact:
         One headline per tag, in the order of ``effects``.
     n_leads, n_open
         Closed leads analysed; leads created in the period that are still open (excluded).
+    n_closed
+        Closed leads in the selection: ``n_leads`` unless the selection had more than
+        ``max_leads`` and a random sample of them was analysed (see :attr:`sampled`).
     message
         Set when nothing could be analysed (no closed leads, no tags); the reason.
     """
@@ -170,11 +186,21 @@ class TalkTrackImpact:
     n_leads: int
     n_open: int
     message: Finding | None = None
+    n_closed: int = -1
+
+    def __post_init__(self) -> None:
+        if self.n_closed < 0:  # not sampled: every closed lead was analysed
+            object.__setattr__(self, "n_closed", self.n_leads)
+
+    @property
+    def sampled(self) -> bool:
+        """True when the estimates come from a random sample of the selection's closed leads."""
+        return self.n_leads < self.n_closed
 
     @property
     def open_share(self) -> float:
         """Share of the period's leads still open (NaN without leads)."""
-        return float(safe_ratio(self.n_open, self.n_open + self.n_leads))
+        return float(safe_ratio(self.n_open, self.n_open + self.n_closed))
 
 
 #: Columns of :attr:`TalkTrackImpact.effects` (and of the CLI output), in order.
@@ -439,7 +465,15 @@ def standardised_difference(
 # -- the data --------------------------------------------------------------------------
 
 
-def lead_table(store: Store, filters: Filters, scope: Scope) -> tuple[pd.DataFrame, list[str], int]:
+def closed_leads(store: Store, filters: Filters, scope: Scope) -> int:
+    """Closed leads created in the period (filters and scope applied)."""
+    w_sql, w_params = where(filters, scope, "created_at")
+    return int(store.scalar(f"SELECT count(*) FROM v_leads WHERE status <> 'open' AND {w_sql}", w_params))  # noqa: S608
+
+
+def lead_table(
+    store: Store, filters: Filters, scope: Scope, *, sample_share: float = 1.0
+) -> tuple[pd.DataFrame, list[str], int]:
     """Closed leads created in the period with their covariates and tag flags.
 
     Returns ``(frame, tags, n_open)``. Grain of ``frame``: one row per closed lead created
@@ -447,8 +481,17 @@ def lead_table(store: Store, filters: Filters, scope: Scope) -> tuple[pd.DataFra
     segment, region_id, created_quarter, deal_size_band, converted`` (bool) and one bool
     column ``t_<i>`` per tag in ``tags`` (sorted): at least one call of the lead up to its
     close date used ``tags[i]``. ``n_open`` counts the period's leads still open.
+
+    With ``sample_share`` below 1 each closed lead is kept with that probability, decided by
+    a salted hash of its id (:data:`SAMPLE_BUCKETS`, :data:`SAMPLE_SALT`): the same leads on every run, whatever their
+    calls or outcome. ``n_open`` is never sampled.
     """
+    if not 0 < sample_share <= 1:
+        raise ValueError(f"sample_share {sample_share} must be above 0 and at most 1.")
     w_sql, w_params = where(filters, scope, "created_at")
+    if sample_share < 1:
+        w_sql = f"({w_sql}) AND hash(lead_id, ?) % {SAMPLE_BUCKETS} < ?"
+        w_params = [*w_params, SAMPLE_SALT, math.ceil(sample_share * SAMPLE_BUCKETS)]
     tags_df = store.query(
         f"""SELECT DISTINCT tag FROM (
                 SELECT unnest(c.talk_tracks) AS tag
@@ -482,7 +525,8 @@ def lead_table(store: Store, filters: Filters, scope: Scope) -> tuple[pd.DataFra
     lo, hi = DEAL_SIZE_BOUNDS
     bands = {s: ("small" if v < lo else "medium" if v < hi else "large") for s, v in typical.items()}
     frame["deal_size_band"] = frame["segment"].map(bands).fillna("unknown")
-    n_open = int(store.scalar(f"SELECT count(*) FROM v_leads WHERE status = 'open' AND {w_sql}", w_params))  # noqa: S608
+    o_sql, o_params = where(filters, scope, "created_at")
+    n_open = int(store.scalar(f"SELECT count(*) FROM v_leads WHERE status = 'open' AND {o_sql}", o_params))  # noqa: S608
     return frame, tags, n_open
 
 
@@ -679,6 +723,7 @@ def impact(
     folds: int = N_FOLDS,
     n_boot: int = N_BOOT,
     seed: int = SEED,
+    max_leads: int | None = None,
 ) -> TalkTrackImpact:
     """Raw and adjusted conversion effect of every talk-track tag (leads created in the period).
 
@@ -691,6 +736,9 @@ def impact(
         Minimum treated and untreated leads for a tag to be reported (default 100).
     trim, folds, n_boot, seed
         Propensity trimming bound, cross-fitting folds, bootstrap draws, random seed.
+    max_leads
+        With more closed leads than this in the selection, a random sample of about this
+        many is analysed (the result says so). ``None``: :data:`MAX_LEADS`; ``0``: all leads.
 
     Returns
     -------
@@ -702,7 +750,12 @@ def impact(
         raise ValueError(f"trim {trim} must be at least 0 and below 0.5.")
     if folds < 2:
         raise ValueError(f"folds {folds} must be at least 2.")
-    frame, tags, n_open = lead_table(store, filters, scope)
+    limit = MAX_LEADS if max_leads is None else max_leads
+    if limit < 0:
+        raise ValueError(f"max_leads {max_leads} must be 0 (all leads) or more.")
+    n_closed = closed_leads(store, filters, scope)
+    share = 1.0 if limit == 0 or n_closed <= limit else limit / n_closed
+    frame, tags, n_open = lead_table(store, filters, scope, sample_share=share)
     empty = TalkTrackImpact(
         effects=pd.DataFrame(columns=list(EFFECT_COLUMNS)),
         balance=pd.DataFrame(
@@ -712,6 +765,7 @@ def impact(
         findings=(),
         n_leads=len(frame),
         n_open=n_open,
+        n_closed=n_closed if share < 1 else len(frame),
     )
     if frame.empty:
         return replace(
@@ -767,6 +821,17 @@ def impact(
         findings=tuple(findings),
         n_leads=len(frame),
         n_open=n_open,
+        n_closed=empty.n_closed,
+    )
+
+
+def sample_note(result: TalkTrackImpact) -> Finding:
+    """The sentence that says a result comes from a random sample of the selection's leads."""
+    return Finding(
+        "The selection has {closed_n} closed leads; to stay within memory and time the estimates use a random "
+        "sample of {leads_n} of them ({share_pct}), the same on every run. Intervals and q-values reflect the sample; "
+        "a shorter period or a region uses every lead.",
+        {"closed_n": result.n_closed, "leads_n": result.n_leads, "share_pct": result.n_leads / result.n_closed},
     )
 
 
@@ -780,11 +845,22 @@ def _cmd_talk_tracks(args: argparse.Namespace) -> int:
         raise UserError(f"--trim {args.trim} must be at least 0 and below 0.5 (the default is {TRIM}).")
     if args.min_leads < 1 or args.boot < 10:
         raise UserError("--min-leads must be at least 1 and --boot at least 10.")
+    if args.max_leads < 0:
+        raise UserError(f"--max-leads {args.max_leads} must be 0 (all leads) or more (the default is {MAX_LEADS}).")
     store = open_store(args.db)
     filters = filters_from_args(args, store)
     result = impact(
-        store, filters, cli_scope(args), min_group=args.min_leads, trim=args.trim, n_boot=args.boot, seed=args.seed
+        store,
+        filters,
+        cli_scope(args),
+        min_group=args.min_leads,
+        trim=args.trim,
+        n_boot=args.boot,
+        seed=args.seed,
+        max_leads=args.max_leads,
     )
+    if result.sampled:
+        print(f"note: {sample_note(result).english()}", file=sys.stderr)
     if result.message is not None:
         print(f"note: {result.message.english()}", file=sys.stderr)
     if args.table == "balance":
@@ -866,6 +942,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--boot", type=int, default=N_BOOT, help=f"rep-clustered bootstrap draws (default {N_BOOT})")
     p.add_argument("--seed", type=int, default=SEED, help="random seed of the folds and the bootstrap")
+    p.add_argument(
+        "--max-leads",
+        type=int,
+        default=MAX_LEADS,
+        help=f"analyse a random sample of about this many closed leads when the selection has more "
+        f"(default {MAX_LEADS:,}; 0 = all, which needs ~2 GB of memory per million leads)",
+    )
     p.set_defaults(func=_cmd_talk_tracks)
 
     p = sub.add_parser("drivers", help="which behaviour / collaboration metrics separate a quarter's top performers")

@@ -241,6 +241,38 @@ def test_planted_null_tags_are_not_significant_after_correction(demo_impact, pla
     assert e.loc["price_anchor", "raw_lift"] > 0.05 and e.loc["price_anchor", "adj_lift_lo"] < 0
 
 
+def test_a_large_selection_is_analysed_on_a_repeatable_random_sample(demo_store, demo_impact, planted):
+    """Above ``max_leads`` closed leads the analysis runs on a hash sample of about that many:
+    the same leads every run, each with its own flags unchanged, the treated share as in the
+    whole selection, and the planted lift still inside the adjusted interval."""
+    n_closed = tt.closed_leads(demo_store, ALL, LEADER)
+    assert n_closed == demo_impact.n_leads == demo_impact.n_closed and not demo_impact.sampled
+    half = tt.impact(demo_store, ALL, LEADER, max_leads=n_closed // 2, n_boot=200)
+    assert half.sampled and half.n_closed == n_closed
+    sd = math.sqrt(n_closed * 0.25)  # binomial(n, 1/2)
+    assert abs(half.n_leads - n_closed / 2) < 4 * sd
+    again = tt.impact(demo_store, ALL, LEADER, max_leads=n_closed // 2, n_boot=200)
+    pd.testing.assert_frame_equal(half.effects, again.effects)
+    # the sampled leads carry the same flags as in the whole table, and are about as often treated
+    full, tags, n_open = tt.lead_table(demo_store, ALL, LEADER)
+    part, tags_part, n_open_part = tt.lead_table(demo_store, ALL, LEADER, sample_share=(n_closed // 2) / n_closed)
+    assert tags_part == tags and n_open_part == n_open and len(part) == half.n_leads
+    merged = part.merge(full, on="lead_id", suffixes=("", "_full"), validate="one_to_one")
+    assert len(merged) == len(part)
+    for i in range(len(tags)):
+        assert (merged[f"t_{i}"] == merged[f"t_{i}_full"]).all()
+        p_full, p_part = full[f"t_{i}"].mean(), part[f"t_{i}"].mean()
+        assert abs(p_part - p_full) < 4 * math.sqrt(p_full * (1 - p_full) / len(part))
+    truth = planted["talk_track"]["relative_lift"]
+    row = half.effects.set_index("tag").loc[planted["talk_track"]["tag"]]
+    assert row["reported"] and row["adj_lift_lo"] <= truth <= row["adj_lift_hi"]
+    note = tt.sample_note(half)
+    assert note.params == {"closed_n": n_closed, "leads_n": half.n_leads, "share_pct": half.n_leads / n_closed}
+    assert half.open_share == pytest.approx(n_open / (n_open + n_closed))
+    with pytest.raises(ValueError, match="max_leads -5"):
+        tt.impact(demo_store, ALL, LEADER, max_leads=-5)
+
+
 def test_q_values_are_benjamini_hochberg_of_the_p_values(demo_impact):
     p = demo_impact.effects["p_value"].to_numpy()
     order = np.argsort(p)
@@ -397,11 +429,22 @@ def test_cli_too_few_leads_is_valid_output_with_reasons(demo_db_path, capsys):
     assert code == 0 and out.startswith("tag,n_treated,") and "note: No closed leads" in err
 
 
+def test_cli_says_when_it_analysed_a_sample(demo_db_path, demo_store, capsys):
+    n_closed = tt.closed_leads(demo_store, Filters.for_quarter("2025Q2"), LEADER)
+    code, _, err = run_cli(
+        capsys, "talk-tracks", "--db", str(demo_db_path), "--quarter", "2025Q2", "--max-leads", str(n_closed // 3)
+    )
+    assert code == 0 and f"note: The selection has {n_closed} closed leads;" in err and "random sample" in err
+    code, _, err = run_cli(capsys, "talk-tracks", "--db", str(demo_db_path), "--quarter", "2025Q2", "--max-leads", "0")
+    assert code == 0 and "random sample" not in err
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
         (["--trim", "0.7"], "--trim 0.7 must be"),
         (["--boot", "3"], "--boot at least 10"),
+        (["--max-leads", "-1"], "--max-leads -1 must be 0"),
         (["--from", "2025-13-01"], "is not a date"),
     ],
 )

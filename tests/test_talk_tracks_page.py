@@ -93,3 +93,29 @@ def test_thin_selection_gives_messages_not_errors(demo_db_path, monkeypatch):
     assert set(shown["Reported"]) == {"no (see the note above)"}
     assert "is not reported: only" in next(m.value for m in at.markdown if m.value.startswith("- "))
     assert any("reps with a target in 2024Q1 are in the selection" in i.value for i in at.info)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_sampled_selection_says_so_and_shows_the_sample_figures(demo_db_path, demo_store, monkeypatch, lang):
+    """Above the lead limit the page analyses a sample, says how large, and shows its numbers."""
+    import streamlit as st
+
+    f = Filters.for_quarter(QUARTER)
+    n_closed = tt.closed_leads(demo_store, f, LEADER)
+    monkeypatch.setattr(tt, "MAX_LEADS", n_closed // 4)
+    st.cache_data.clear()  # results cached under the normal limit must not answer this run
+    try:
+        at = open_talk_tracks(demo_db_path, lang, monkeypatch)
+    finally:
+        st.cache_data.clear()
+    assert not at.exception
+    res = tt.impact(demo_store, f, LEADER)  # the same sample
+    assert res.sampled and res.n_closed == n_closed
+    note = charts.finding_text(tt.sample_note(res), lambda key, value: value)
+    assert note in [i.value for i in at.info]
+    assert fmt.count(res.n_leads, lang=lang) in note and fmt.count(n_closed, lang=lang) in note
+    t = lambda s: ui.i18n.t(s, lang=lang)  # noqa: E731
+    names = lookups.display_names(demo_store, "talk_track", lang)
+    shown = table_with(at, t("Talk track")).set_index(t("Talk track"))
+    for r in res.effects.itertuples():
+        assert shown.loc[names.get(r.tag, r.tag), t("Leads with it")] == fmt.count(r.n_treated, lang=lang)

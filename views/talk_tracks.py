@@ -102,9 +102,11 @@ with impact_tab:
             "when any of its calls up to its close date used it.",
             start=fmt.day(f.start),
             end=fmt.day(f.end),
-            leads=fmt.count(res.n_leads),
+            leads=fmt.count(res.n_closed),
         )
     )
+    if res.sampled:
+        st.info(charts.finding_text(talk_tracks.sample_note(res), value_label))
     if res.n_leads and res.open_share > talk_tracks.OPEN_SHARE_WARNING:
         st.warning(
             t(
