@@ -488,10 +488,11 @@ def lead_table(
     """
     if not 0 < sample_share <= 1:
         raise ValueError(f"sample_share {sample_share} must be above 0 and at most 1.")
-    w_sql, w_params = where(filters, scope, "created_at")
+    o_sql, o_params = where(filters, scope, "created_at")  # the period's leads, never sampled
+    w_sql, w_params = o_sql, o_params
     if sample_share < 1:
-        w_sql = f"({w_sql}) AND hash(lead_id, ?) % {SAMPLE_BUCKETS} < ?"
-        w_params = [*w_params, SAMPLE_SALT, math.ceil(sample_share * SAMPLE_BUCKETS)]
+        w_sql = f"({o_sql}) AND hash(lead_id, ?) % {SAMPLE_BUCKETS} < ?"
+        w_params = [*o_params, SAMPLE_SALT, math.ceil(sample_share * SAMPLE_BUCKETS)]
     tags_df = store.query(
         f"""SELECT DISTINCT tag FROM (
                 SELECT unnest(c.talk_tracks) AS tag
@@ -525,7 +526,6 @@ def lead_table(
     lo, hi = DEAL_SIZE_BOUNDS
     bands = {s: ("small" if v < lo else "medium" if v < hi else "large") for s, v in typical.items()}
     frame["deal_size_band"] = frame["segment"].map(bands).fillna("unknown")
-    o_sql, o_params = where(filters, scope, "created_at")
     n_open = int(store.scalar(f"SELECT count(*) FROM v_leads WHERE status = 'open' AND {o_sql}", o_params))  # noqa: S608
     return frame, tags, n_open
 
