@@ -6,24 +6,24 @@ from pathlib import Path
 
 import streamlit as st
 
+from analytics import access
 from ui import auth, data
 from ui import filters as filter_widgets
 from ui.context import Context, set_context
 from ui.i18n import current_lang, t
 
-#: (page file, title message id, material icon, roles that may open it). The first page is
-#: the default. Every page also restricts its rows to the identity's scope below the UI.
-ALL_ROLES = ("leader", "manager", "analyst", "rep")
-ANALYSTS = ("leader", "manager", "analyst")
+#: (page id, title message id, material icon); the page file is views/<id>.py and the first page
+#: is the default. Who may open each page is decided by analytics.access.PAGES; every page also
+#: restricts its rows to the identity's scope below the UI.
 PAGES = [
-    ("views/overview.py", "Overview", ":material/dashboard:", ALL_ROLES),
-    ("views/scorecard.py", "Scorecard", ":material/leaderboard:", ALL_ROLES),
-    ("views/incentive_lab.py", "Incentive lab", ":material/tune:", ALL_ROLES),
-    ("views/attribution.py", "Attribution", ":material/alt_route:", ANALYSTS),
-    ("views/talk_tracks.py", "Talk tracks & drivers", ":material/record_voice_over:", ANALYSTS),
-    ("views/anomalies.py", "Anomalies", ":material/crisis_alert:", ANALYSTS),
-    ("views/pilots.py", "Pilots & audit", ":material/science:", ANALYSTS),
-    ("views/data.py", "Data", ":material/upload_file:", ("leader",)),
+    ("overview", "Overview", ":material/dashboard:"),
+    ("scorecard", "Scorecard", ":material/leaderboard:"),
+    ("incentive_lab", "Incentive lab", ":material/tune:"),
+    ("attribution", "Attribution", ":material/alt_route:"),
+    ("talk_tracks", "Talk tracks & drivers", ":material/record_voice_over:"),
+    ("anomalies", "Anomalies", ":material/crisis_alert:"),
+    ("pilots", "Pilots & audit", ":material/science:"),
+    ("data", "Data", ":material/upload_file:"),
 ]
 
 ICON = str(Path(__file__).resolve().parent / "static" / "icon.png")  # local: no request leaves the machine
@@ -44,8 +44,11 @@ scope = auth.current_scope()
 
 # Navigation comes before any sidebar widget: widgets drawn before st.navigation can lose
 # their first change in a new session.
-allowed = [p for p in PAGES if scope.role in p[3]]
-pages = [st.Page(path, title=t(title), icon=icon, default=(i == 0)) for i, (path, title, icon, _) in enumerate(allowed)]
+allowed = [p for p in PAGES if access.may_open(scope, p[0])]
+pages = [
+    st.Page(f"views/{page_id}.py", title=t(title), icon=icon, default=(i == 0))
+    for i, (page_id, title, icon) in enumerate(allowed)
+]
 page = st.navigation(pages)
 
 filter_widgets.language_switch()

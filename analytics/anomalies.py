@@ -55,9 +55,9 @@ from scipy.stats import binom, nbinom, norm
 from scipy.stats import gamma as gamma_dist
 from sklearn.base import BaseEstimator
 
+from analytics.access import Scope
 from analytics.filters import Filters, where
 from analytics.periods import iso_week_label
-from analytics.scope import Scope
 from analytics.store import Store
 
 #: Series label of a unit's total (all segments together).

@@ -33,9 +33,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
+from analytics.access import Scope
 from analytics.cli import UserError, add_db, add_filters, add_format, cli_scope, emit, filters_from_args, open_store
 from analytics.filters import Filters, where
-from analytics.scope import Scope
 from analytics.stats import CONFIDENCE, holm, safe_ratio, wilson
 from analytics.store import Store
 

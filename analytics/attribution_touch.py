@@ -46,9 +46,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from scipy import sparse
 
+from analytics.access import Scope
 from analytics.attribution import data_end, sql_text
 from analytics.filters import Filters, where
-from analytics.scope import Scope
 from analytics.stats import CONFIDENCE
 from analytics.store import Store
 

@@ -45,10 +45,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
+from analytics.access import Scope
 from analytics.filters import Filters, where
 from analytics.periods import Quarter, parse_half, quarters_between
 from analytics.plans_i18n import plan_name
-from analytics.scope import Scope
 from analytics.stats import CONFIDENCE, safe_ratio, wilson
 from analytics.store import Store
 

@@ -20,9 +20,9 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from analytics.access import NOBODY, AccessDenied, Scope
 from analytics.filters import Filters
 from analytics.i18n import DEFAULT_LANG, LANGS, column_label, translate
-from analytics.scope import Scope
 from analytics.store import SchemaOutdated, Store, StoreError
 
 #: Modules that contribute commands; each has ``register(subparsers)``.
@@ -144,7 +144,7 @@ def cli_scope(args: argparse.Namespace) -> Scope:
 
     with open_store(args.db) as store:
         account = users.get_account(store, user)
-    return account.scope() if account else users.NOBODY
+    return account.scope() if account else NOBODY
 
 
 def _jsonable(value: Any) -> Any:
@@ -223,6 +223,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         return int(args.func(args) or 0)
+    except AccessDenied as exc:
+        print(f"error: {translate(str(exc), args.lang)}", file=sys.stderr)
+        return 2
     except (UserError, StoreError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

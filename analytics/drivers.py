@@ -35,9 +35,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 from threadpoolctl import threadpool_limits
 
+from analytics.access import Scope
 from analytics.filters import Filters, where
 from analytics.periods import Quarter
-from analytics.scope import Scope
 from analytics.stats import CONFIDENCE, benjamini_hochberg, safe_ratio
 from analytics.store import Store
 from analytics.talk_tracks import Finding

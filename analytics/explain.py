@@ -43,9 +43,9 @@ import numpy as np
 import pandas as pd
 
 from analytics import anomalies as an
+from analytics.access import Scope
 from analytics.filters import Filters, where
 from analytics.periods import iso_week_label, week_start
-from analytics.scope import Scope
 from analytics.store import Store
 
 #: Behaviour changes with |z| at least this are named in the summary.

@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import date
 
+from analytics.access import Scope
 from analytics.periods import Quarter
-from analytics.scope import Scope
 
 _COL_RE = re.compile(r"^[a-z_][a-z0-9_]*$")
 

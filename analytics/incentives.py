@@ -36,9 +36,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analytics.access import NOBODY, Scope, require_individual_pay
 from analytics.periods import Quarter
 from analytics.plans import DEAL_TYPES, Plan
-from analytics.scope import Scope
 from analytics.scorecard import load_metrics, migration, normalise, score, visible_rep_ids
 from analytics.store import Store
 
@@ -111,6 +111,8 @@ class PayInputs:
     history_target: np.ndarray
     excluded_reps: int
     excluded_won: float
+    #: who asked: decides whether results may show individual pay lines (fails closed)
+    viewer: Scope = NOBODY
 
     @property
     def n(self) -> int:
@@ -176,6 +178,9 @@ class SimulationResult:
     ``per_rep``: one row per visible rep in the plan, columns :data:`PER_REP_COLUMNS`
     (money in CNY, ``attainment`` a fraction, ``grade`` from the plan's scorecard).
     ``summary``: :class:`Summary`. Use :func:`trace` for a rep's payout lines.
+    ``viewer``: the identity the inputs were loaded for; :func:`trace`, :func:`statement`,
+    :func:`compare` and :func:`pay_lines` refuse a viewer who sees pay aggregated only
+    (:func:`analytics.access.sees_individual_pay`), and :func:`pay_by_team` serves them.
     """
 
     quarter: str
@@ -183,6 +188,7 @@ class SimulationResult:
     per_rep: pd.DataFrame
     summary: Summary
     detail: dict[str, np.ndarray] = field(repr=False, compare=False)
+    viewer: Scope = NOBODY
 
 
 # -- loading -----------------------------------------------------------------------------
@@ -273,6 +279,7 @@ def load_inputs(
         history_target=hist_target,
         excluded_reps=len(outside),
         excluded_won=float(outside[["won_new", "won_renewal", "won_upsell"]].sum().sum()),
+        viewer=scope,
     )
 
 
@@ -459,7 +466,9 @@ def compute(inputs: PayInputs, plan: Plan) -> SimulationResult:
     per_rep = frame[vis].reset_index(drop=True)[list(PER_REP_COLUMNS)]
     detail = {k: (v[..., vis] if isinstance(v, np.ndarray) and v.shape[-1:] == (inp.n,) else v) for k, v in p.items()}
     summary = _summary(plan, inp, p, per_rep, won)
-    return SimulationResult(quarter=inp.quarter, plan=plan, per_rep=per_rep, summary=summary, detail=detail)
+    return SimulationResult(
+        quarter=inp.quarter, plan=plan, per_rep=per_rep, summary=summary, detail=detail, viewer=inp.viewer
+    )
 
 
 def _summary(plan: Plan, inp: PayInputs, p: dict[str, np.ndarray], per_rep: pd.DataFrame, won: np.ndarray) -> Summary:
@@ -680,7 +689,9 @@ def trace(result: SimulationResult, rep_id: str) -> pd.DataFrame:
     innovation, budget_scaling), ``tier`` (commission tier number), ``metric`` (what ``value``
     measures), ``value``, ``rate``, ``amount`` (CNY; ``value * rate`` rounded to the cent),
     ``detail`` (an English sentence). Empty when the rep is not in the result.
+    Raises :class:`analytics.access.AccessDenied` for a viewer who sees pay aggregated only.
     """
+    require_individual_pay(result.viewer)
     hits = np.flatnonzero(result.per_rep["rep_id"].to_numpy() == rep_id)
     return _lines(result, hits[:1])[list(TRACE_COLUMNS)].reset_index(drop=True)
 
@@ -689,8 +700,10 @@ def statement(result: SimulationResult, rep_ids: list[str] | tuple[str, ...] | N
     """Payout statements: every trace line of the given reps (default all visible), one row per line.
 
     Columns: :data:`STATEMENT_COLUMNS` (``quarter, plan, rep_id, rep_name, team_id, grade, line`` and the
-    trace columns). Reps not in the result are skipped.
+    trace columns). Reps not in the result are skipped. Raises
+    :class:`analytics.access.AccessDenied` for a viewer who sees pay aggregated only.
     """
+    require_individual_pay(result.viewer)
     ids = result.per_rep["rep_id"].to_numpy()
     if rep_ids is None:
         idx = np.arange(len(ids))
@@ -713,6 +726,53 @@ def statement(result: SimulationResult, rep_ids: list[str] | tuple[str, ...] | N
         out[col] = lines[col].to_numpy()
     out["tier"] = out["tier"].astype("Int64")
     return out[list(STATEMENT_COLUMNS)]
+
+
+def pay_lines(result: SimulationResult, columns: list[str] | tuple[str, ...] = PER_REP_COLUMNS) -> pd.DataFrame:
+    """Every visible rep's pay (one row per rep, ``columns`` of :data:`PER_REP_COLUMNS`).
+
+    The one door through which individual pay leaves the engine for an output (CLI, export).
+    Raises :class:`analytics.access.AccessDenied` for a viewer who sees pay aggregated only;
+    serve them :func:`pay_by_team`.
+    """
+    require_individual_pay(result.viewer)
+    return result.per_rep[list(columns)].copy()
+
+
+#: Columns of :func:`pay_by_team`.
+TEAM_PAY_COLUMNS = (
+    "team_id",
+    "region_id",
+    "reps",
+    "won_amount",
+    "target_amount",
+    "attainment",
+    *COMPONENTS,
+    "total_pay",
+    "mean_pay",
+)
+
+
+def pay_by_team(result: SimulationResult) -> pd.DataFrame:
+    """Pay aggregated per team: what a viewer who sees pay aggregated only is shown.
+
+    Grain: one row per team with a visible rep. ``attainment`` is the team's won amount over
+    its target; money columns are sums over the team's reps (``mean_pay`` = total / reps).
+    """
+    per = result.per_rep
+    if per.empty:
+        return pd.DataFrame(columns=list(TEAM_PAY_COLUMNS))
+    sums = ["won_amount", "target_amount", *COMPONENTS, "total_pay"]
+    g = per.groupby(["team_id", "region_id"], as_index=False).agg(
+        reps=("rep_id", "size"), **{c: (c, "sum") for c in sums}
+    )
+    g["attainment"] = np.where(
+        g["target_amount"] > 0, g["won_amount"] / g["target_amount"].where(g["target_amount"] > 0), np.nan
+    )
+    g["mean_pay"] = (g["total_pay"] / g["reps"]).round(2)
+    for c in (*COMPONENTS, "total_pay", "won_amount", "target_amount"):
+        g[c] = g[c].round(2)
+    return g[list(TEAM_PAY_COLUMNS)].sort_values("team_id", ignore_index=True)
 
 
 def neutralise(df: pd.DataFrame) -> pd.DataFrame:
@@ -762,8 +822,11 @@ def compare(baseline: SimulationResult, scenario: SimulationResult) -> pd.DataFr
     stable code, ``reaches_base`` / ``loses_base`` when the base bonus switches on or off,
     else the component whose change is largest (``commission``, ``team_bonus``,
     ``innovation_bonus``, ``budget_scaling``, ``base_bonus``), or ``unchanged``.
-    Sorted by ``delta`` descending.
+    Sorted by ``delta`` descending. Raises :class:`analytics.access.AccessDenied` for a
+    viewer who sees pay aggregated only.
     """
+    require_individual_pay(baseline.viewer)
+    require_individual_pay(scenario.viewer)
     keys = ["rep_id", "rep_name", "team_id", "role", "attainment"]
     b = baseline.per_rep.set_index("rep_id")
     s = scenario.per_rep.set_index("rep_id")
@@ -1033,8 +1096,16 @@ def _cli_quarter(store: Store, text: str | None) -> str:
         raise UserError(str(exc)) from exc
 
 
+#: Said (on stderr) when ``simulate`` shows a viewer pay per team instead of per rep.
+AGGREGATE_NOTE = "Your role sees pay aggregated only: one row per team."
+
+
 def _cmd_simulate(args: Any) -> int:
-    from analytics.cli import UserError, cli_scope, emit, open_store
+    import sys
+
+    from analytics.access import sees_individual_pay
+    from analytics.cli import UserError, cli_scope, emit, open_store, output_lang
+    from analytics.i18n import translate
 
     store = open_store(args.db)
     plan = _cli_plan(args.plan)
@@ -1054,10 +1125,16 @@ def _cmd_simulate(args: Any) -> int:
     if args.risk:
         emit(risk(inputs, plan, draws=args.draws, shift=args.shift, seed=args.seed).to_dict(), "json", args.out)
         return 0
+    if not sees_individual_pay(scope):
+        if args.baseline:
+            require_individual_pay(scope)
+        print(translate(AGGREGATE_NOTE, output_lang()), file=sys.stderr)
+        emit(pay_by_team(result), args.format, args.out)
+        return 0
     cols = list(CLI_SIMULATE_COLUMNS)
     if plan.budget.over_budget == "scale":
         cols.insert(cols.index("total_pay"), "budget_scaling")
-    out = result.per_rep[cols].copy()
+    out = pay_lines(result, cols)
     if args.baseline:
         base = compute(inputs, _cli_plan(args.baseline)).per_rep.set_index("rep_id")["total_pay"]
         out["baseline_total_pay"] = out["rep_id"].map(base).to_numpy()

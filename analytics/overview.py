@@ -19,9 +19,9 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
+from analytics.access import Scope
 from analytics.filters import Filters, where
 from analytics.periods import Quarter, quarters_between, week_start
-from analytics.scope import Scope
 from analytics.stats import safe_ratio, wilson
 from analytics.store import Store
 

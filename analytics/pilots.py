@@ -42,10 +42,10 @@ import pandas as pd
 from scipy.optimize import nnls
 from scipy.stats import norm
 
+from analytics.access import Scope
 from analytics.audit import Finding, nps_responses, renewal_dues
 from analytics.filters import Filters
 from analytics.periods import Quarter
-from analytics.scope import Scope
 from analytics.stats import CONFIDENCE
 from analytics.store import Store
 

@@ -24,9 +24,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from analytics.access import Scope
 from analytics.periods import Quarter
 from analytics.plans import DIMENSIONS, GRADES, METRICS, Plan, ScorecardConfig, reference_plan
-from analytics.scope import Scope
 from analytics.store import Store
 
 #: Metric columns in a fixed order (the catalogue's order).

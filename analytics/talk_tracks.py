@@ -49,9 +49,9 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
+from analytics.access import Scope
 from analytics.filters import Filters, where
 from analytics.periods import Quarter
-from analytics.scope import Scope
 from analytics.stats import CONFIDENCE, benjamini_hochberg, safe_ratio, wilson
 from analytics.store import Store
 

@@ -1,7 +1,7 @@
 """Local accounts, their access scopes, and the audit log of pay-data access.
 
 Passwords are hashed with argon2id (argon2-cffi). An account maps to a
-:class:`~analytics.scope.Scope`; an unknown, disabled or incompletely scoped account gets
+:class:`~analytics.access.Scope`; an unknown, disabled or incompletely scoped account gets
 a scope that sees nothing (fail closed). Commands: ``python -m analytics users
 add|remove|list|set-scope`` and ``python -m analytics access-log``.
 """
@@ -18,12 +18,11 @@ import pandas as pd
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from analytics.scope import ROLES, Scope
+from analytics.access import NOBODY, ROLES, Scope
 from analytics.store import Store
 
 _HASHER = PasswordHasher()
 #: A scope that sees nothing (unknown or unmapped identities).
-NOBODY = Scope(role="none", user="")
 #: Minimum password length for local accounts.
 MIN_PASSWORD = 8
 

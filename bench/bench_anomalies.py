@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 
 from analytics import anomalies, explain
+from analytics.access import Scope
 from analytics.filters import Filters
-from analytics.scope import Scope
 from analytics.store import Store
 from bench.__main__ import Case
 

@@ -12,8 +12,8 @@ import pandas as pd
 
 from analytics import attribution as attr
 from analytics import attribution_touch as touch
+from analytics.access import Scope
 from analytics.filters import Filters
-from analytics.scope import Scope
 from analytics.store import Store
 from bench.__main__ import Case
 

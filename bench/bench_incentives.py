@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 
 from analytics import incentives, plans, scorecard
+from analytics.access import Scope
 from analytics.lookups import latest_complete_quarter
 from analytics.plans import METRICS
-from analytics.scope import Scope
 from analytics.store import Store
 from bench.__main__ import Case
 
@@ -71,6 +71,7 @@ def synthetic_inputs(n: int = SYNTHETIC_REPS, seed: int = 3) -> incentives.PayIn
         history_target=np.repeat(target[:, None], len(hist_q), 1),
         excluded_reps=0,
         excluded_won=0.0,
+        viewer=Scope.leader(),
     )
 
 

@@ -11,8 +11,8 @@ from datetime import date
 import pandas as pd
 
 from analytics import drivers, talk_tracks
+from analytics.access import Scope
 from analytics.filters import Filters
-from analytics.scope import Scope
 from analytics.store import Store
 from bench.__main__ import Case
 

@@ -20,8 +20,8 @@ import time
 from datetime import date
 
 from analytics import anomalies, demo, explain
+from analytics.access import Scope
 from analytics.filters import Filters
-from analytics.scope import Scope
 from analytics.store import Store
 
 

@@ -42,9 +42,9 @@ from pathlib import Path
 from typing import Any
 
 from analytics import lookups, overview
+from analytics.access import Scope
 from analytics.filters import Filters
 from analytics.periods import Quarter
-from analytics.scope import Scope
 from analytics.store import Store
 from tests.e2e.harness import (
     CHROMIUM,

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from analytics import overview
+from analytics.access import Scope
 from analytics.filters import Filters
-from analytics.scope import Scope
 from analytics.store import Store
 
 CALLS: list[Scope] = []

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from analytics import users
+from analytics import plans, users
 from analytics.cli import main
 from analytics.store import Store
 
@@ -101,3 +101,39 @@ def test_unknown_user_sees_no_pay_lines(secured, capsys):
     ) in (0, 2)
     lines = [ln for ln in capsys.readouterr().out.splitlines() if ln.strip()]
     assert len(lines) <= 1  # at most a header
+
+
+@pytest.fixture(scope="module")
+def with_analyst(secured):
+    db, reps, _ = secured
+    with Store(db) as s:
+        if users.get_account(s, "ana") is None:
+            users.add_account(s, "ana", "analyst password", "analyst")
+            plans.save_scenario(s, "ref", plans.reference_plan(), "lead")
+    return db, reps
+
+
+PAY_OUTPUTS = {
+    "simulate csv": ["simulate", "--quarter", "2025Q3", "--format", "csv"],
+    "simulate json": ["simulate", "--quarter", "2025Q3", "--format", "json"],
+    "simulate table": ["simulate", "--quarter", "2025Q3"],
+    "simulate baseline": ["simulate", "--quarter", "2025Q3", "--baseline", "data/plans/reference.toml"],
+    "trace": ["simulate", "--quarter", "2025Q3", "--trace", "S00001", "--format", "csv"],
+    "scenarios per rep": ["scenarios", "compare", "ref", "ref", "--quarter", "2025Q3", "--per-rep"],
+}
+
+
+@pytest.mark.parametrize("output", list(PAY_OUTPUTS))
+def test_analyst_never_sees_one_reps_pay_over_the_cli(with_analyst, capsys, output):
+    """docs/security.md: an analyst sees pay aggregated, never one person's pay line."""
+    db, reps = with_analyst
+    words = PAY_OUTPUTS[output]
+    code = main(["--as", "ana", words[0], "--db", str(db), *words[1:]])
+    captured = capsys.readouterr()
+    named = [r.rep_id for r in reps.itertuples() if r.rep_id in captured.out or r.rep_name in captured.out]
+    assert not named, f"analyst sees individual pay of {named[:5]} through {output}"
+    if output in ("trace", "scenarios per rep", "simulate baseline"):
+        assert code == 2 and "aggregated only" in captured.err
+    else:
+        assert code == 0 and "aggregated only" in captured.err
+        assert "team_id" in captured.out or "T0" in captured.out  # one row per team instead

@@ -7,7 +7,6 @@ scope. Pages a role may not open are not in its navigation.
 
 from __future__ import annotations
 
-import ast
 import json
 import os
 import shutil
@@ -19,33 +18,15 @@ from streamlit.testing.v1 import AppTest
 from analytics import users
 from analytics.store import Store
 from tests.conftest import ROOT
+from tests.e2e.harness import app_pages
 from ui import auth
 
 APP = ROOT / "app.py"
 
 
 def _pages() -> list[tuple[str, tuple[str, ...]]]:
-    """(page file, roles) from app.py's PAGES, read from the source."""
-    tree = ast.parse(APP.read_text("utf-8"))
-    consts: dict[str, tuple[str, ...]] = {}
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
-            name = node.targets[0].id
-            if isinstance(node.value, ast.Tuple) and all(isinstance(e, ast.Constant) for e in node.value.elts):
-                consts[name] = tuple(e.value for e in node.value.elts)
-            if name == "PAGES":
-                pages = []
-                for item in node.value.elts:
-                    path = item.elts[0].value
-                    roles_node = item.elts[3]
-                    roles = (
-                        consts[roles_node.id]
-                        if isinstance(roles_node, ast.Name)
-                        else tuple(e.value for e in roles_node.elts)
-                    )
-                    pages.append((path, roles))
-                return pages
-    raise AssertionError("PAGES not found in app.py")
+    """(page file, roles) for every page of app.py's PAGES, with roles from the access policy."""
+    return [(f"views/{p.name}.py", p.roles or ()) for p in app_pages()]
 
 
 PAGES = _pages()

@@ -18,9 +18,9 @@ from sklearn.base import clone
 
 from analytics import anomalies as an
 from analytics import explain as ex
+from analytics.access import Scope
 from analytics.demo import HOLIDAYS
 from analytics.filters import Filters
-from analytics.scope import Scope
 from analytics.store import Store
 from tests.test_explain import LAST, PARAMS, WINDOW, build_hand
 

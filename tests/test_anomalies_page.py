@@ -11,9 +11,9 @@ import ui.i18n
 from analytics import anomalies as an
 from analytics import explain as ex
 from analytics import lookups
+from analytics.access import Scope
 from analytics.filters import Filters
 from analytics.periods import Quarter
-from analytics.scope import Scope
 from analytics.store import Store
 from tests.apptest import open_page
 from tests.test_explain import add_org, add_week

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from analytics import overview
+from analytics.access import Scope
 from analytics.filters import Filters
-from analytics.scope import Scope
 from tests.apptest import open_page
 from ui import format as fmt
 

@@ -17,8 +17,8 @@ from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
 from analytics import attribution as attr
+from analytics.access import Scope
 from analytics.filters import Filters
-from analytics.scope import Scope
 from analytics.store import Store
 from ui.i18n import catalogue
 

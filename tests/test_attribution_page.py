@@ -13,9 +13,9 @@ import ui.i18n
 from analytics import attribution as attr
 from analytics import attribution_touch as touch
 from analytics import lookups
+from analytics.access import Scope
 from analytics.cli import main
 from analytics.filters import Filters
-from analytics.scope import Scope
 from analytics.store import Store
 from tests.apptest import open_page
 from tests.test_attribution import add_org, hand_store

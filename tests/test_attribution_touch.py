@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from analytics import attribution_touch as at
+from analytics.access import Scope
 from analytics.filters import Filters
-from analytics.scope import Scope
 from analytics.store import Store
 from tests.test_attribution import WINDOW, add_lead, hand_store
 

@@ -14,9 +14,9 @@ import statsmodels.formula.api as smf
 from scipy import stats as sps
 
 from analytics import audit, demo, incentives, plans
+from analytics.access import Scope
 from analytics.cli import main as cli_main
 from analytics.filters import Filters
-from analytics.scope import Scope
 from analytics.store import Store
 
 LEADER = Scope.leader()

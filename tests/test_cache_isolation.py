@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from analytics.access import Scope
 from analytics.filters import Filters
-from analytics.scope import Scope
 from tests import cache_probe
 from ui import data
 

@@ -7,9 +7,9 @@ import json
 import pytest
 
 from analytics import overview
+from analytics.access import Scope
 from analytics.cli import main
 from analytics.filters import Filters
-from analytics.scope import Scope
 
 
 def test_demo_builds_a_store_and_refuses_to_overwrite(tmp_path, capsys):

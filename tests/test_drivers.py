@@ -13,9 +13,9 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from analytics import drivers
+from analytics.access import Scope
 from analytics.cli import main
 from analytics.filters import Filters
-from analytics.scope import Scope
 
 LEADER = Scope.leader()
 Q3 = Filters.for_quarter("2025Q3")

@@ -26,8 +26,8 @@ import pytest
 
 from analytics import anomalies as an
 from analytics import explain as ex
+from analytics.access import Scope
 from analytics.filters import Filters
-from analytics.scope import Scope
 from analytics.store import Store
 
 LEADER = Scope.leader()

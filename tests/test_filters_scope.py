@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
+from analytics.access import Scope
 from analytics.filters import Filters, where
-from analytics.scope import Scope
 
 INJECTIONS = ["' OR 1=1 --", '"; DROP TABLE deals; --', "R1’ OR ‘1’=‘1", "R1') OR ('1'='1", "%", "*"]
 

@@ -23,7 +23,6 @@ annotations, trace (series) names, mark labels, hover and text templates and cat
 
 from __future__ import annotations
 
-import ast
 import json
 import re
 import shutil
@@ -43,7 +42,7 @@ from analytics.ingest_rules import SPECS, VALUE_SYNONYMS
 from analytics.plans import METRICS
 from analytics.store import Store
 from tests.apptest import open_page
-from tests.conftest import ROOT
+from tests.e2e.harness import app_pages
 
 QUARTER = "2025Q3"
 
@@ -70,10 +69,7 @@ CONTRACT_WORDS = {*SPECS, *(c.name for cols in SPECS.values() for c in cols)} | 
 
 def _page_files() -> list[str]:
     """The page files of app.py's ``PAGES``, in menu order."""
-    for node in ast.parse((ROOT / "app.py").read_text("utf-8")).body:
-        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "PAGES" for t in node.targets):
-            return [row.elts[0].value for row in node.value.elts]  # type: ignore[attr-defined]
-    raise AssertionError("app.py has no PAGES list")
+    return [p.path for p in app_pages()]
 
 
 PAGE_FILES = _page_files()

@@ -14,8 +14,8 @@ import pytest
 
 from analytics import incentives as inc
 from analytics import plans
+from analytics.access import Scope
 from analytics.plans import Tier, reference_plan
-from analytics.scope import Scope
 
 Q3 = "2025Q3"
 LEADER = Scope.leader()

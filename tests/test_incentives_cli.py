@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from analytics import incentives, plans, scorecard
+from analytics.access import Scope
 from analytics.cli import main
-from analytics.scope import Scope
 from analytics.store import Store
 
 QUARTER = "2025Q3"

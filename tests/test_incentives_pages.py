@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from analytics import incentives, plans, scorecard, users
-from analytics.scope import Scope
+from analytics.access import Scope
 from analytics.store import Store
 from tests.apptest import TIMEOUT_S
 from tests.conftest import ROOT

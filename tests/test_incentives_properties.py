@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analytics import incentives as inc
+from analytics.access import Scope
 from analytics.plans import METRICS, Budget, Commission, Plan, TeamPool, Tier, reference_plan
 from analytics.scorecard import normalise
 
@@ -63,6 +64,7 @@ def make_inputs(
         history_target=hist_target,
         excluded_reps=0,
         excluded_won=0.0,
+        viewer=Scope.leader(),
     )
 
 

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from analytics import overview
+from analytics.access import Scope
 from analytics.filters import Filters
-from analytics.scope import Scope
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ import pytest
 from scipy.optimize import minimize
 
 from analytics import demo, pilots
+from analytics.access import Scope
 from analytics.cli import main as cli_main
-from analytics.scope import Scope
 from analytics.store import Store
 
 LEADER = Scope.leader()

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from analytics import plans, scorecard
+from analytics.access import Scope
 from analytics.plans import METRICS, RoleWeights, ScorecardConfig, reference_plan
-from analytics.scope import Scope
 
 LEADER = Scope.leader()
 

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from analytics import incentives, plans
-from analytics.scope import Scope
+from analytics.access import Scope
 from ui import incentives_charts
 
 

@@ -15,9 +15,9 @@ from scipy.stats import norm
 from sklearn.linear_model import LogisticRegression
 
 from analytics import talk_tracks as tt
+from analytics.access import Scope
 from analytics.cli import main
 from analytics.filters import Filters
-from analytics.scope import Scope
 from ui.i18n import catalogue
 
 LEADER = Scope.leader()

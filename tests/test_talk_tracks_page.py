@@ -11,8 +11,8 @@ import pytest
 import ui.i18n
 from analytics import drivers, lookups
 from analytics import talk_tracks as tt
+from analytics.access import Scope
 from analytics.filters import Filters
-from analytics.scope import Scope
 from tests.apptest import open_page
 from ui import format as fmt
 from ui import talk_tracks_charts as charts

@@ -9,8 +9,8 @@ import sys
 import pytest
 
 from analytics import users
+from analytics.access import Scope
 from analytics.cli import main
-from analytics.scope import Scope
 from analytics.store import Store
 from tests.apptest import open_page
 from tests.conftest import ROOT

@@ -1,4 +1,4 @@
-"""Who is using the app, as an access :class:`~analytics.scope.Scope`.
+"""Who is using the app, as an access :class:`~analytics.access.Scope`.
 
 Three modes, decided on every run:
 
@@ -25,7 +25,7 @@ import time
 import streamlit as st
 
 from analytics import users
-from analytics.scope import Scope
+from analytics.access import NOBODY, Scope
 from ui import data
 from ui.i18n import t
 
@@ -130,7 +130,7 @@ def current_scope() -> Scope:
             st.button(t("Sign in with your company account"), on_click=st.login, type="primary")
             st.stop()
         account = users.get_account(store, str(st.user.get("email", "")))
-        scope = account.scope() if account else users.NOBODY
+        scope = account.scope() if account else NOBODY
     elif users.count_accounts(store) == 0:
         return Scope.leader(user="local")
     else:
@@ -140,8 +140,8 @@ def current_scope() -> Scope:
                 st.warning(t("Your session expired after a period of inactivity; sign in again."))
             _login_form()
         account = users.get_account(store, name)  # type: ignore[arg-type]
-        scope = account.scope() if account else users.NOBODY
-    if scope.role not in ("leader", "manager", "analyst", "rep") or scope == users.NOBODY:
+        scope = account.scope() if account else NOBODY
+    if not scope.known or scope == NOBODY:
         st.error(t("Your account has no access to any data. Ask a leader to set your scope."))
         st.button(t("Sign out"), key="auth_logout_nobody", on_click=logout)
         st.stop()

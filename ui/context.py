@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from analytics.access import Scope
 from analytics.filters import Filters
-from analytics.scope import Scope
 
 _KEY = "_page_context"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from analytics import ingest
+from analytics import access, ingest
 from analytics.ingest_i18n import translate_message, translated_rejects
 from analytics.store import DATA_TABLES
 from ui import data
@@ -55,7 +55,7 @@ st.dataframe(
 st.caption(t("Store file: {path} (schema version {version}).", path=data.db_path(), version=store.schema_version()))
 
 st.subheader(t("Import a file"))
-if ctx.scope.role != "leader":
+if ctx.scope.role not in access.ADMIN_ROLES:
     st.info(t("Only a leader can import data."))
     st.stop()
 st.markdown(

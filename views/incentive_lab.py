@@ -7,7 +7,7 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
-from analytics import incentives, plans, users
+from analytics import access, incentives, plans, users
 from analytics.periods import Quarter
 from analytics.plans import DEAL_TYPES, METRICS, Budget, Commission, Plan, PlanError, TeamPool, Tier
 from analytics.plans_i18n import translate_plan_error
@@ -32,7 +32,7 @@ if ctx.filters is None:
     st.info(t("The store has no leads or deals yet. Import data on the Data page."))
     st.stop()
 role = ctx.scope.role
-if role not in ("leader", "manager", "analyst", "rep"):
+if not ctx.scope.known:
     st.info(t("Your identity has no access to pay data."))
     st.stop()
 f = ctx.filters
@@ -70,7 +70,7 @@ if not inputs.visible.any():
 ROLE_NAMES = charts.role_labels()
 METRIC_NAMES = charts.metric_labels()
 REASONS = charts.reason_labels()
-SEES_PEOPLE = role in ("leader", "manager", "rep")  # analysts see pay aggregated only
+SEES_PEOPLE = access.sees_individual_pay(ctx.scope)
 
 
 def money(v: float) -> str:
@@ -710,7 +710,7 @@ lab()
 # -- saved scenarios ------------------------------------------------------------------------------
 st.divider()
 st.subheader(t("Saved scenarios"))
-if role in ("leader", "analyst", "manager"):
+if role in access.SCENARIO_AUTHORS:
     with st.form("incentives_save_form"):
         a, b = st.columns([1, 2])
         name = a.text_input(t("Scenario name"), key="incentives_save_name")

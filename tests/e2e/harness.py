@@ -28,6 +28,8 @@ from urllib.parse import urlparse
 
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
+from analytics import access
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 #: Headless flags: no sandbox (containers), no GPU, no background traffic to Google.
@@ -58,7 +60,7 @@ VIEWPORT = {"width": 1400, "height": 900}
 # -- pages ------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class AppPage:
-    """One entry of app.PAGES: page file, English title (message id), icon, roles (None: all)."""
+    """One entry of app.PAGES: page file, English title (message id), icon, roles (analytics.access.PAGES)."""
 
     path: str
     title: str
@@ -99,7 +101,7 @@ def app_pages(app_file: Path = ROOT / "app.py") -> list[AppPage]:
             continue
         if target.id == "PAGES":
             return [
-                AppPage(e[0], e[1], e[2], tuple(e[3]) if len(e) > 3 else None, default=(i == 0))
+                AppPage(f"views/{e[0]}.py", e[1], e[2], access.PAGES[e[0]], default=(i == 0))
                 for i, e in enumerate(names["PAGES"])
             ]
     raise RuntimeError(f"no PAGES list found in {app_file}")

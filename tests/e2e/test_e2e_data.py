@@ -15,8 +15,8 @@ import pytest
 from playwright.sync_api import expect
 
 from analytics import overview
+from analytics.access import Scope
 from analytics.filters import Filters
-from analytics.scope import Scope
 from tests.e2e.conftest import screenshot, start_server, warm_up
 from tests.e2e.harness import Watch, choose, goto, labelled, metric_values, rerun
 from ui import format as fmt

@@ -12,9 +12,9 @@ import pytest
 from playwright.sync_api import expect
 
 from analytics import lookups, overview
+from analytics.access import Scope
 from analytics.filters import Filters
 from analytics.periods import iso_week_label
-from analytics.scope import Scope
 from tests.e2e.conftest import screenshot, start_server
 from tests.e2e.harness import choose, find_page, goto, labelled, metric_values, rerun, settle, sidebar
 from ui import format as fmt

@@ -17,8 +17,8 @@ import pytest
 
 from analytics import anomalies, attribution_touch, audit, drivers, incentives, lookups, pilots, plans, scorecard
 from analytics import talk_tracks as tt
+from analytics.access import Scope
 from analytics.filters import Filters
-from analytics.scope import Scope
 from tests.e2e.conftest import screenshot
 from tests.e2e.harness import find_page, goto, labelled, metric_values, rerun, settle
 from ui import format as fmt

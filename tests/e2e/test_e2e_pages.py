@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from analytics import lookups, overview
+from analytics.access import Scope
 from analytics.filters import Filters
-from analytics.scope import Scope
 from tests.e2e.conftest import record, screenshot
 from tests.e2e.harness import AppPage, Watch, app_pages, exceptions, goto, metric_values, new_context, rerun, settle
 from ui import format as fmt
