@@ -1,4 +1,4 @@
-"""``python -m analytics``: see analytics/cli.py."""
+"""``python -m analytics``: see analytics/cli/."""
 
 import sys
 

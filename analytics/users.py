@@ -205,7 +205,7 @@ def _password(args: argparse.Namespace) -> str | None:
 
 
 def _cmd_users(args: argparse.Namespace) -> int:
-    from analytics.cli import emit, open_store
+    from analytics.cli.common import emit, open_store
 
     store = open_store(args.db, read_only=args.action == "list")
     try:
@@ -236,14 +236,14 @@ def _cmd_users(args: argparse.Namespace) -> int:
         else:
             emit(list_accounts(store), args.format)
     except AccountError as exc:
-        from analytics.cli import UserError
+        from analytics.cli.common import UserError
 
         raise UserError(str(exc)) from exc
     return 0
 
 
 def _cmd_access_log(args: argparse.Namespace) -> int:
-    from analytics.cli import emit, open_store
+    from analytics.cli.common import emit, open_store
 
     emit(access_log(open_store(args.db), limit=args.limit), args.format, args.out)
     return 0
@@ -251,7 +251,7 @@ def _cmd_access_log(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``users`` and ``access-log`` commands."""
-    from analytics.cli import add_db, add_format
+    from analytics.cli.common import add_db, add_format
 
     p = sub.add_parser("users", help="manage local accounts: add, remove, list, set-scope")
     p.add_argument("action", choices=("add", "remove", "list", "set-scope"))

@@ -8,8 +8,9 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from analytics import anomalies, explain
+from analytics import anomalies
 from analytics.access import Scope
+from analytics.anomalies import explain
 from analytics.filters import Filters
 from analytics.store import Store
 from bench.__main__ import Case

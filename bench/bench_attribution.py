@@ -11,8 +11,8 @@ from datetime import date
 import pandas as pd
 
 from analytics import attribution as attr
-from analytics import attribution_touch as touch
 from analytics.access import Scope
+from analytics.attribution import touch
 from analytics.filters import Filters
 from analytics.store import Store
 from bench.__main__ import Case

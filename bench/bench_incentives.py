@@ -10,10 +10,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analytics import incentives, plans, scorecard
+from analytics import incentives
 from analytics.access import Scope
+from analytics.incentives import engine as incentives_engine
+from analytics.incentives import plans, scorecard
+from analytics.incentives.plans import METRICS
 from analytics.lookups import latest_complete_quarter
-from analytics.plans import METRICS
 from analytics.store import Store
 from bench.__main__ import Case
 
@@ -159,8 +161,8 @@ def cases(store: Store) -> list[Case]:
     def per_draw_loop() -> object:  # the Monte Carlo without vectorising over draws (100 draws, x10)
         rng = np.random.default_rng(0)
         for _ in range(100):
-            att, _m = incentives._attainment_draws(syn, plan, rng, 1)
-            incentives._payout(
+            att, _m = incentives_engine._attainment_draws(syn, plan, rng, 1)
+            incentives_engine._payout(
                 plan,
                 att * syn.target,
                 np.array([syn.gross_profit.sum()]),

@@ -10,10 +10,11 @@ from datetime import date
 
 import pandas as pd
 
-from analytics import drivers, talk_tracks
+from analytics import talk_tracks
 from analytics.access import Scope
 from analytics.filters import Filters
 from analytics.store import Store
+from analytics.talk_tracks import drivers
 from bench.__main__ import Case
 
 RAW_SQL = """

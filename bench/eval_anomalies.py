@@ -19,8 +19,9 @@ import sys
 import time
 from datetime import date
 
-from analytics import anomalies, demo, explain
+from analytics import anomalies, demo
 from analytics.access import Scope
+from analytics.anomalies import explain
 from analytics.filters import Filters
 from analytics.store import Store
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from analytics import cli, demo
+from analytics import demo
+from analytics.cli import common as cli
 from analytics.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,7 +53,7 @@ def empty_store() -> Store:
 @pytest.fixture
 def run_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Callable:
     """Run ``python -m analytics`` in-process with only the import commands registered."""
-    monkeypatch.setattr(cli, "COMMAND_MODULES", ("analytics.ingest",))
+    monkeypatch.setattr(cli, "COMMAND_MODULES", ("analytics.ingest.importer",))
 
     def run(*argv: str) -> tuple[int, str, str]:
         code = cli.main(list(argv))

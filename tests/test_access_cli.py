@@ -6,8 +6,9 @@ import shutil
 
 import pytest
 
-from analytics import plans, users
-from analytics.cli import main
+from analytics import users
+from analytics.cli.common import main
+from analytics.incentives import plans
 from analytics.store import Store
 
 #: command -> (the command words, its options)

@@ -17,8 +17,8 @@ from scipy.stats import norm
 from sklearn.base import clone
 
 from analytics import anomalies as an
-from analytics import explain as ex
 from analytics.access import Scope
+from analytics.anomalies import explain as ex
 from analytics.demo import HOLIDAYS
 from analytics.filters import Filters
 from analytics.store import Store
@@ -402,7 +402,7 @@ def test_a_manager_sees_only_their_region(demo_store):
 
 
 def run_cli(*argv: str) -> tuple[int, str, str]:
-    from analytics.cli import main
+    from analytics.cli.common import main
 
     out, err = io.StringIO(), io.StringIO()
     with redirect_stdout(out), redirect_stderr(err):

@@ -9,9 +9,9 @@ import pytest
 
 import ui.i18n
 from analytics import anomalies as an
-from analytics import explain as ex
 from analytics import lookups
 from analytics.access import Scope
+from analytics.anomalies import explain as ex
 from analytics.filters import Filters
 from analytics.periods import Quarter
 from analytics.store import Store
@@ -163,8 +163,8 @@ def test_every_analytics_sentence_has_a_chinese_translation_with_the_same_placeh
         *ex._LARGEST_VOLUME.values(),
         *ex._BEHAVIOUR.values(),
     ]
-    for name in ("analytics/anomalies.py", "analytics/explain.py"):
-        src = (ROOT / name).read_text("utf-8")
+    for path in sorted((ROOT / "analytics" / "anomalies").glob("*.py")):
+        src = path.read_text("utf-8")
         for m in re.finditer(r'(?:Note|Finding|ExplainError)\(\s*((?:"[^"]*"\s*)+)', src):
             templates.append("".join(re.findall(r'"([^"]*)"', m.group(1))))
     assert len(templates) > 30

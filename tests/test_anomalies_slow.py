@@ -16,8 +16,8 @@ import pytest
 
 from analytics import anomalies as an
 from analytics import demo
-from analytics import explain as ex
 from analytics.access import Scope
+from analytics.anomalies import explain as ex
 from analytics.filters import Filters
 from analytics.store import Store
 from bench.eval_anomalies import evaluate_store

@@ -11,10 +11,10 @@ import pytest
 
 import ui.i18n
 from analytics import attribution as attr
-from analytics import attribution_touch as touch
 from analytics import lookups
 from analytics.access import Scope
-from analytics.cli import main
+from analytics.attribution import touch
+from analytics.cli.common import main
 from analytics.filters import Filters
 from analytics.store import Store
 from tests.apptest import open_page

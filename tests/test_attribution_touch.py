@@ -10,8 +10,8 @@ from datetime import date
 import numpy as np
 import pytest
 
-from analytics import attribution_touch as at
 from analytics.access import Scope
+from analytics.attribution import touch as at
 from analytics.filters import Filters
 from analytics.store import Store
 from tests.test_attribution import WINDOW, add_lead, hand_store

@@ -8,7 +8,7 @@ import pytest
 
 from analytics import overview
 from analytics.access import Scope
-from analytics.cli import main
+from analytics.cli.common import main
 from analytics.filters import Filters
 
 

@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from analytics import drivers
 from analytics.access import Scope
-from analytics.cli import main
+from analytics.cli.common import main
 from analytics.filters import Filters
+from analytics.talk_tracks import drivers
 
 LEADER = Scope.leader()
 Q3 = Filters.for_quarter("2025Q3")

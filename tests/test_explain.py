@@ -25,8 +25,8 @@ import pandas as pd
 import pytest
 
 from analytics import anomalies as an
-from analytics import explain as ex
 from analytics.access import Scope
+from analytics.anomalies import explain as ex
 from analytics.filters import Filters
 from analytics.store import Store
 

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from analytics.cli import main
+from analytics.cli.common import main
 from ui import format as fmt
 
 

@@ -38,8 +38,8 @@ from streamlit.testing.v1.element_tree import Block
 
 from analytics import users
 from analytics.i18n import catalogue
-from analytics.ingest_rules import SPECS, VALUE_SYNONYMS
-from analytics.plans import METRICS
+from analytics.incentives.plans import METRICS
+from analytics.ingest.rules import SPECS, VALUE_SYNONYMS
 from analytics.store import Store
 from tests.apptest import open_page
 from tests.e2e.harness import app_pages

@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 
 from analytics import incentives as inc
-from analytics import plans
 from analytics.access import Scope
-from analytics.plans import Tier, reference_plan
+from analytics.incentives import plans
+from analytics.incentives.plans import Tier, reference_plan
 
 Q3 = "2025Q3"
 LEADER = Scope.leader()

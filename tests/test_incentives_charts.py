@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics.plans import GRADES
+from analytics.incentives.plans import GRADES
 from ui import echarts
 from ui import incentives_charts as charts
 

@@ -9,9 +9,10 @@ import shutil
 import pandas as pd
 import pytest
 
-from analytics import incentives, plans, scorecard
+from analytics import incentives
 from analytics.access import Scope
-from analytics.cli import main
+from analytics.cli.common import main
+from analytics.incentives import plans, scorecard
 from analytics.store import Store
 
 QUARTER = "2025Q3"

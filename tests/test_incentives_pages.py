@@ -9,8 +9,9 @@ from dataclasses import replace
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from analytics import incentives, plans, scorecard, users
+from analytics import incentives, users
 from analytics.access import Scope
+from analytics.incentives import plans, scorecard
 from analytics.store import Store
 from tests.apptest import TIMEOUT_S
 from tests.conftest import ROOT

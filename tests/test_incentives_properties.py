@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from analytics import incentives as inc
 from analytics.access import Scope
-from analytics.plans import METRICS, Budget, Commission, Plan, TeamPool, Tier, reference_plan
-from analytics.scorecard import normalise
+from analytics.incentives.plans import METRICS, Budget, Commission, Plan, TeamPool, Tier, reference_plan
+from analytics.incentives.scorecard import normalise
 
 
 def make_inputs(

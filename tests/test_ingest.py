@@ -18,8 +18,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from analytics.ingest import TABLE_COLUMNS, ImportFailed, ImportResult, import_files, import_folder, read_mapping
-from analytics.ingest_rules import match_header
+from analytics.ingest.importer import (
+    TABLE_COLUMNS,
+    ImportFailed,
+    ImportResult,
+    import_files,
+    import_folder,
+    read_mapping,
+)
+from analytics.ingest.rules import match_header
 from analytics.store import DATA_TABLES, Store
 
 MAVEN = Path(__file__).resolve().parents[2] / "shared" / "samples" / "maven_crm"

@@ -17,10 +17,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analytics import ingest_i18n
 from analytics.i18n import OR_LIST, SentenceTemplates, catalogue
-from analytics.ingest import ImportFailed, ImportResult, import_files, import_folder, read_mapping
-from analytics.ingest_i18n import (
+from analytics.ingest import messages as ingest_i18n
+from analytics.ingest.importer import ImportFailed, ImportResult, import_files, import_folder, read_mapping
+from analytics.ingest.messages import (
     FAILURES,
     PROGRESS,
     REASONS,
@@ -29,7 +29,7 @@ from analytics.ingest_i18n import (
     translate_reason,
     translated_rejects,
 )
-from analytics.ingest_read import _duckdb_reject_reason
+from analytics.ingest.read import _duckdb_reject_reason
 from analytics.store import Store
 from tests.conftest import ROOT
 
@@ -417,7 +417,7 @@ def test_every_progress_message_is_translated(store, tmp_path):
 
 # -- the importer's source holds no sentence this module does not know ------------------------------------
 
-SOURCES = [ROOT / "analytics" / "ingest.py", ROOT / "analytics" / "ingest_read.py"]
+SOURCES = sorted((ROOT / "analytics" / "ingest").glob("*.py"))
 #: Calls whose string arguments are messages for people: refusals, warnings, progress.
 MESSAGE_CALLS = {"ImportFailed", "_fail_mapping", "warnings.append", "report"}
 

@@ -12,7 +12,8 @@ from scipy.optimize import minimize
 
 from analytics import demo, pilots
 from analytics.access import Scope
-from analytics.cli import main as cli_main
+from analytics.cli.common import main as cli_main
+from analytics.pilots import evaluation as pilots_evaluation
 from analytics.store import Store
 
 LEADER = Scope.leader()
@@ -24,7 +25,7 @@ def test_simplex_projection_matches_a_brute_force_qp():
     v = rng.normal(size=(5, 6))
     mask = np.ones_like(v, dtype=bool)
     mask[0, [1, 4]] = False
-    w = pilots._project_simplex(v, mask)
+    w = pilots_evaluation._project_simplex(v, mask)
     for b in range(len(v)):
         idx = np.flatnonzero(mask[b])
         res = minimize(
@@ -131,11 +132,11 @@ def test_permutation_interval_and_p_value_by_enumeration():
 
 def test_placebo_sets_enumerate_when_few_and_sample_when_many():
     pool = np.arange(10, 16)
-    sets = pilots._placebo_sets(pool, 2, 100, seed=0)
+    sets = pilots_evaluation._placebo_sets(pool, 2, 100, seed=0)
     assert sorted(sets) == sorted(itertools.combinations(range(10, 16), 2))
-    many = pilots._placebo_sets(np.arange(40), 3, 50, seed=0)
+    many = pilots_evaluation._placebo_sets(np.arange(40), 3, 50, seed=0)
     assert len(many) == 50 and len(set(many)) == 50
-    assert pilots._placebo_sets(np.arange(2), 2, 10, seed=0) == []
+    assert pilots_evaluation._placebo_sets(np.arange(2), 2, 10, seed=0) == []
 
 
 def test_too_short_panel_gives_nan_not_an_error():

@@ -7,8 +7,8 @@ from dataclasses import replace
 
 import pytest
 
-from analytics import plans
-from analytics.plans import PlanError, Tier, load_plan, reference_plan
+from analytics.incentives import plans
+from analytics.incentives.plans import PlanError, Tier, load_plan, reference_plan
 
 
 def test_reference_plan_encodes_the_product_brief():

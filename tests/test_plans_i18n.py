@@ -8,9 +8,9 @@ from dataclasses import replace
 
 import pytest
 
-from analytics import plans
 from analytics.i18n import catalogue
-from analytics.plans_i18n import (
+from analytics.incentives import plans
+from analytics.incentives.plan_messages import (
     BUNDLED_PLAN_NAMES,
     FIELD_PROBLEMS,
     PLAN_ERRORS,
@@ -81,10 +81,10 @@ def test_real_errors_are_recognised_and_translated():
 
 
 def test_every_sentence_fragment_of_plans_is_in_a_template():
-    """The literal text of every PlanError in analytics/plans.py appears in a template."""
+    """The literal text of every PlanError in analytics/incentives/plans.py appears in a template."""
     known = [*PLAN_ERRORS.msgids, *FIELD_PROBLEMS.msgids]
     fragments = {}
-    for node in ast.walk(ast.parse((ROOT / "analytics" / "plans.py").read_text("utf-8"))):
+    for node in ast.walk(ast.parse((ROOT / "analytics" / "incentives" / "plans.py").read_text("utf-8"))):
         if isinstance(node, ast.Call) and getattr(node.func, "id", "") in ("PlanError", "_fail"):
             args = node.args[1:] if node.func.id == "_fail" else node.args
             for arg in args:

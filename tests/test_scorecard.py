@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics import plans, scorecard
 from analytics.access import Scope
-from analytics.plans import METRICS, RoleWeights, ScorecardConfig, reference_plan
+from analytics.incentives import plans, scorecard
+from analytics.incentives.plans import METRICS, RoleWeights, ScorecardConfig, reference_plan
 
 LEADER = Scope.leader()
 

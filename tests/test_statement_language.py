@@ -7,8 +7,9 @@ import io
 import pandas as pd
 import pytest
 
-from analytics import incentives, plans
+from analytics import incentives
 from analytics.access import Scope
+from analytics.incentives import plans
 from ui import incentives_charts
 
 

@@ -16,7 +16,7 @@ from sklearn.linear_model import LogisticRegression
 
 from analytics import talk_tracks as tt
 from analytics.access import Scope
-from analytics.cli import main
+from analytics.cli.common import main
 from analytics.filters import Filters
 from ui.i18n import catalogue
 
@@ -308,14 +308,14 @@ def analytics_templates() -> list[str]:
     """Finding templates (first argument of Finding(...), or assigned to ``template``) and metric labels."""
     import ast
 
-    from analytics import drivers
+    from analytics.talk_tracks import drivers, effects
 
     found = [
         tt.ADJUSTED_FOR,
         *(m[2] for m in drivers.DRIVER_METRICS.values()),
         *(m[1] for m in drivers.RESULT_METRICS.values()),
     ]
-    for module in (tt, drivers):
+    for module in (effects, drivers):
         for node in ast.walk(ast.parse(open(module.__file__, encoding="utf-8").read())):
             if (
                 isinstance(node, ast.Call)

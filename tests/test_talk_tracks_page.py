@@ -9,10 +9,12 @@ import pandas as pd
 import pytest
 
 import ui.i18n
-from analytics import drivers, lookups
+from analytics import lookups
 from analytics import talk_tracks as tt
 from analytics.access import Scope
 from analytics.filters import Filters
+from analytics.talk_tracks import drivers
+from analytics.talk_tracks import effects as tt_effects
 from tests.apptest import open_page
 from ui import format as fmt
 from ui import talk_tracks_charts as charts
@@ -102,7 +104,7 @@ def test_a_sampled_selection_says_so_and_shows_the_sample_figures(demo_db_path, 
 
     f = Filters.for_quarter(QUARTER)
     n_closed = tt.closed_leads(demo_store, f, LEADER)
-    monkeypatch.setattr(tt, "MAX_LEADS", n_closed // 4)
+    monkeypatch.setattr(tt_effects, "MAX_LEADS", n_closed // 4)
     st.cache_data.clear()  # results cached under the normal limit must not answer this run
     try:
         at = open_talk_tracks(demo_db_path, lang, monkeypatch)

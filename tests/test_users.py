@@ -10,7 +10,7 @@ import pytest
 
 from analytics import users
 from analytics.access import Scope
-from analytics.cli import main
+from analytics.cli.common import main
 from analytics.store import Store
 from tests.apptest import open_page
 from tests.conftest import ROOT

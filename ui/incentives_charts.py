@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from analytics.plans import GRADES
+from analytics.incentives.plans import GRADES
 from ui import echarts
 from ui.charts import BAND_COLOR, PALETTE, _layout
 from ui.i18n import t

@@ -13,7 +13,7 @@ from collections.abc import Callable
 import pandas as pd
 import plotly.graph_objects as go
 
-from analytics.talk_tracks import Finding
+from analytics.talk_tracks.effects import Finding
 from ui import format as fmt
 from ui.charts import PALETTE
 from ui.i18n import t

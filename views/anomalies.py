@@ -8,7 +8,8 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from analytics import anomalies, explain, lookups
+from analytics import anomalies, lookups
+from analytics.anomalies import explain
 from analytics.periods import iso_week_label
 from ui import anomalies_charts, data
 from ui import format as fmt

@@ -8,8 +8,8 @@ import pandas as pd
 import streamlit as st
 
 from analytics import attribution as attr
-from analytics import attribution_touch as touch
 from analytics import lookups
+from analytics.attribution import touch
 from ui import attribution_charts as charts
 from ui import data
 from ui import format as fmt

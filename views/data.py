@@ -8,7 +8,7 @@ from pathlib import Path
 import streamlit as st
 
 from analytics import access, ingest
-from analytics.ingest_i18n import translate_message, translated_rejects
+from analytics.ingest.messages import translate_message, translated_rejects
 from analytics.store import DATA_TABLES
 from ui import data
 from ui import format as fmt

@@ -7,10 +7,11 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
-from analytics import access, incentives, plans, users
+from analytics import access, incentives, users
+from analytics.incentives import plans
+from analytics.incentives.plan_messages import translate_plan_error
+from analytics.incentives.plans import DEAL_TYPES, METRICS, Budget, Commission, Plan, PlanError, TeamPool, Tier
 from analytics.periods import Quarter
-from analytics.plans import DEAL_TYPES, METRICS, Budget, Commission, Plan, PlanError, TeamPool, Tier
-from analytics.plans_i18n import translate_plan_error
 from ui import auth, data
 from ui import format as fmt
 from ui import incentives_charts as charts

@@ -7,8 +7,8 @@ import math
 import streamlit as st
 
 from analytics import audit, lookups, pilots
-from analytics.audit import Finding
-from analytics.plans_i18n import plan_name
+from analytics.audit.health import Finding
+from analytics.incentives.plan_messages import plan_name
 from ui import data
 from ui import format as fmt
 from ui import pilots_charts as charts

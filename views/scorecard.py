@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analytics import lookups, plans, scorecard
+from analytics import lookups
+from analytics.incentives import plans, scorecard
+from analytics.incentives.plan_messages import translate_plan_error
+from analytics.incentives.plans import DIMENSIONS, METRICS
 from analytics.periods import Quarter
-from analytics.plans import DIMENSIONS, METRICS
-from analytics.plans_i18n import translate_plan_error
 from ui import auth, data
 from ui import format as fmt
 from ui import incentives_charts as charts

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from analytics import drivers, lookups, talk_tracks
+from analytics import lookups, talk_tracks
 from analytics.periods import Quarter
+from analytics.talk_tracks import drivers
 from ui import data
 from ui import format as fmt
 from ui import talk_tracks_charts as charts

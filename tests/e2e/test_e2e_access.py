@@ -61,7 +61,8 @@ def sign_in(page: Any, url: str, user: str, password: str, path: str = "/") -> N
 def test_a_rep_sees_only_their_own_pay(accounts_server: Any, page: Any, ref_store: Any) -> None:
     srv, scope = accounts_server
     assert find_page("incentive_lab") is not None, "app.PAGES has no views/incentive_lab.py"
-    from analytics import incentives, plans
+    from analytics import incentives
+    from analytics.incentives import plans
 
     sign_in(page, srv.url, REP_USER, REP_PASSWORD)
     expect(page.get_by_test_id("stSidebar")).to_contain_text(REP_USER)

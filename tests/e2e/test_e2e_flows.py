@@ -145,7 +145,8 @@ def _page_or_fail(name: str) -> Any:
 
 def test_incentive_lab_slider_changes_the_total_cost(server: Any, page: Any, ref_store: Any) -> None:
     _page_or_fail("incentive_lab")
-    from analytics import incentives, plans
+    from analytics import incentives
+    from analytics.incentives import plans
 
     goto(page, f"{server.url}/incentive_lab")
     slider = labelled(page, "stSlider", "Base bonus, share of monthly salary")
@@ -177,7 +178,8 @@ def test_incentive_lab_slider_changes_the_total_cost(server: Any, page: Any, ref
 
 def test_opening_an_anomaly_shows_its_explanation(server: Any, page: Any, ref_store: Any) -> None:
     _page_or_fail("anomalies")
-    from analytics import anomalies, explain
+    from analytics import anomalies
+    from analytics.anomalies import explain
 
     # The demo plants an enterprise collapse in R06 in the week of 2025-08-11 (store_info 'planted').
     unit, week, quarter = "R06", date(2025, 8, 11), "2025Q3"

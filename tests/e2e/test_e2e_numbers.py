@@ -15,10 +15,13 @@ from typing import Any
 
 import pytest
 
-from analytics import anomalies, attribution_touch, audit, drivers, incentives, lookups, pilots, plans, scorecard
+from analytics import anomalies, audit, incentives, lookups, pilots
 from analytics import talk_tracks as tt
 from analytics.access import Scope
+from analytics.attribution import touch as attribution_touch
 from analytics.filters import Filters
+from analytics.incentives import plans, scorecard
+from analytics.talk_tracks import drivers
 from tests.e2e.conftest import screenshot
 from tests.e2e.harness import find_page, goto, labelled, metric_values, rerun, settle
 from ui import format as fmt

@@ -47,7 +47,7 @@ import pyarrow.compute as pc
 from scipy import sparse
 
 from analytics.access import Scope
-from analytics.attribution import data_end, sql_text
+from analytics.attribution.sources import data_end, sql_text
 from analytics.filters import Filters, where
 from analytics.stats import CONFIDENCE
 from analytics.store import Store

@@ -47,8 +47,8 @@ from scipy import stats as sps
 
 from analytics.access import Scope
 from analytics.filters import Filters, where
+from analytics.incentives.plan_messages import plan_name
 from analytics.periods import Quarter, parse_half, quarters_between
-from analytics.plans_i18n import plan_name
 from analytics.stats import CONFIDENCE, safe_ratio, wilson
 from analytics.store import Store
 
@@ -70,7 +70,7 @@ ROI_DEFINITION = (
     "ROI = (gross profit in the period - gross profit in the same period a year earlier) / incentive cost in the period"
 )
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
-LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+LOCALES_DIR = Path(__file__).resolve().parents[2] / "locales"
 
 
 @dataclass(frozen=True)
@@ -274,7 +274,7 @@ def rep_quarters(
 # --------------------------------------------------------------------------------------
 def _load_plan(plan_path: str | None) -> object:
     """The plan to cost (the bundled reference plan by default)."""
-    from analytics import plans
+    from analytics.incentives import plans
 
     return plans.load_plan(plan_path) if plan_path else plans.reference_plan()
 
@@ -1428,7 +1428,7 @@ def render_report(
 # CLI
 # --------------------------------------------------------------------------------------
 def _cmd_audit_report(args: argparse.Namespace) -> int:
-    from analytics.cli import UserError, cli_scope, open_store
+    from analytics.cli.common import UserError, cli_scope, open_store
 
     store = open_store(args.db)
     try:
@@ -1450,7 +1450,7 @@ def _cmd_audit_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_audit(args: argparse.Namespace) -> int:
-    from analytics.cli import UserError, cli_scope, emit, open_store
+    from analytics.cli.common import UserError, cli_scope, emit, open_store
 
     store = open_store(args.db)
     try:
@@ -1485,7 +1485,7 @@ def _json(v: object) -> object:
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``audit`` and ``audit-report`` commands."""
-    from analytics.cli import add_db
+    from analytics.cli.common import add_db
 
     p = sub.add_parser("audit-report", help="one-click HTML health audit of a half-year (charts + findings)")
     add_db(p)

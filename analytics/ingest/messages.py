@@ -20,7 +20,7 @@ from __future__ import annotations
 import pandas as pd
 
 from analytics.i18n import DEFAULT_LANG, OR_LIST, SentenceTemplates, translate
-from analytics.ingest_rules import KIND_HINTS
+from analytics.ingest.rules import KIND_HINTS
 
 __all__ = [
     "COLUMN_LABELS",

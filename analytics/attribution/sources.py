@@ -34,7 +34,16 @@ import pandas as pd
 from scipy import stats as sps
 
 from analytics.access import Scope
-from analytics.cli import UserError, add_db, add_filters, add_format, cli_scope, emit, filters_from_args, open_store
+from analytics.cli.common import (
+    UserError,
+    add_db,
+    add_filters,
+    add_format,
+    cli_scope,
+    emit,
+    filters_from_args,
+    open_store,
+)
 from analytics.filters import Filters, where
 from analytics.stats import CONFIDENCE, holm, safe_ratio, wilson
 from analytics.store import Store
@@ -97,8 +106,8 @@ class Finding:
 
 @lru_cache(maxsize=8)
 def sql_text(name: str) -> str:
-    """The text of ``analytics/sql/attribution/<name>.sql`` (SQL models with ``{where}`` slots)."""
-    return (resources.files("analytics") / "sql" / "attribution" / f"{name}.sql").read_text("utf-8")
+    """The text of ``analytics/attribution/sql/<name>.sql`` (SQL models with ``{where}`` slots)."""
+    return (resources.files("analytics.attribution") / "sql" / f"{name}.sql").read_text("utf-8")
 
 
 def data_end(store: Store) -> date:
@@ -606,7 +615,7 @@ def _cmd_sources(args: argparse.Namespace) -> int:
 
 
 def _cmd_touch(args: argparse.Namespace) -> int:
-    from analytics import attribution_touch as touch
+    from analytics.attribution import touch
 
     store = open_store(args.db)
     filters = filters_from_args(args, store)
@@ -634,8 +643,8 @@ def _cmd_touch(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``attribution sources`` and ``attribution touch``."""
-    from analytics.attribution_touch import BOOTSTRAP_REPS as TOUCH_REPS
-    from analytics.attribution_touch import DEFAULT_HALF_LIFE_DAYS, MODELS, VALUES
+    from analytics.attribution.touch import BOOTSTRAP_REPS as TOUCH_REPS
+    from analytics.attribution.touch import DEFAULT_HALF_LIFE_DAYS, MODELS, VALUES
 
     group = sub.add_parser("attribution", help="lead sources x conversion x cycle x deal value; multi-touch credit")
     commands = group.add_subparsers(dest="attribution_command", required=True, metavar="SUBCOMMAND")

@@ -832,7 +832,7 @@ def detect(
     params
         Detector parameters (``window_weeks``, ``min_history_weeks``, ...).
     """
-    from analytics import explain  # local import: explain builds on this module
+    from analytics.anomalies import explain
 
     spec = metric_spec(metric)
     level_column(level)
@@ -952,7 +952,7 @@ def find_anomalies(
 
 
 def _cmd_anomalies(args: argparse.Namespace) -> int:
-    from analytics.cli import UserError, cli_scope, emit, filters_from_args, open_store
+    from analytics.cli.common import UserError, cli_scope, emit, filters_from_args, open_store
 
     store = open_store(args.db)
     filters = filters_from_args(args, store)
@@ -993,8 +993,8 @@ def _cmd_anomalies(args: argparse.Namespace) -> int:
 
 
 def _cmd_explain(args: argparse.Namespace) -> int:
-    from analytics import explain
-    from analytics.cli import UserError, _parse_date, cli_scope, emit, filters_from_args, open_store
+    from analytics.anomalies import explain
+    from analytics.cli.common import UserError, _parse_date, cli_scope, emit, filters_from_args, open_store
 
     store = open_store(args.db)
     if bool(args.region) == bool(args.team):
@@ -1024,7 +1024,7 @@ def _cmd_explain(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``anomalies`` and ``explain`` commands."""
-    from analytics.cli import add_db, add_filters, add_format
+    from analytics.cli.common import add_db, add_filters, add_format
 
     p = sub.add_parser("anomalies", help="flag region-weeks whose metric left its expected band")
     add_db(p)

@@ -43,7 +43,7 @@ from scipy.optimize import nnls
 from scipy.stats import norm
 
 from analytics.access import Scope
-from analytics.audit import Finding, nps_responses, renewal_dues
+from analytics.audit.health import Finding, nps_responses, renewal_dues
 from analytics.filters import Filters
 from analytics.periods import Quarter
 from analytics.stats import CONFIDENCE
@@ -1006,7 +1006,7 @@ def _with_findings(r: PilotResult) -> PilotResult:
 # CLI
 # --------------------------------------------------------------------------------------
 def _cmd_pilot(args: argparse.Namespace) -> int:
-    from analytics.cli import UserError, cli_scope, emit, open_store
+    from analytics.cli.common import UserError, cli_scope, emit, open_store
 
     store = open_store(args.db)
     teams = tuple(v.strip() for v in (args.teams or "").split(",") if v.strip())
@@ -1062,7 +1062,7 @@ def _cmd_pilot(args: argparse.Namespace) -> int:
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``pilot`` and ``audit-report`` commands."""
     from analytics import audit
-    from analytics.cli import add_db
+    from analytics.cli.common import add_db
 
     p = sub.add_parser("pilot", help="evaluate a pilot against control teams (DiD / synthetic control / SDID)")
     add_db(p)

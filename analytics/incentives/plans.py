@@ -25,11 +25,11 @@ from typing import Any
 
 import pandas as pd
 
-from analytics.plans_i18n import plan_name
+from analytics.incentives.plan_messages import plan_name
 from analytics.store import Store
 
 #: Folder of the bundled example plans.
-PLANS_DIR = Path(__file__).resolve().parent.parent / "data" / "plans"
+PLANS_DIR = Path(__file__).resolve().parents[2] / "data" / "plans"
 #: The reference plan of PRODUCT.md part 5.
 REFERENCE_PLAN = PLANS_DIR / "reference.toml"
 

@@ -25,8 +25,8 @@ import numpy as np
 import pandas as pd
 
 from analytics.access import Scope
+from analytics.incentives.plans import DIMENSIONS, GRADES, METRICS, Plan, ScorecardConfig, reference_plan
 from analytics.periods import Quarter
-from analytics.plans import DIMENSIONS, GRADES, METRICS, Plan, ScorecardConfig, reference_plan
 from analytics.store import Store
 
 #: Metric columns in a fixed order (the catalogue's order).

@@ -27,14 +27,14 @@ from analytics.store import SchemaOutdated, Store, StoreError
 
 #: Modules that contribute commands; each has ``register(subparsers)``.
 COMMAND_MODULES = (
-    "analytics.commands",
-    "analytics.ingest",
+    "analytics.cli.general",
+    "analytics.ingest.importer",
     "analytics.users",
-    "analytics.incentives",
-    "analytics.pilots",
-    "analytics.attribution",
-    "analytics.anomalies",
-    "analytics.talk_tracks",
+    "analytics.incentives.engine",
+    "analytics.pilots.evaluation",
+    "analytics.attribution.sources",
+    "analytics.anomalies.detector",
+    "analytics.talk_tracks.effects",
 )
 DEFAULT_DB = "data/demo.duckdb"
 #: Language of human-readable (``--format table``) output, set by ``--lang``.

@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from analytics.ingest_rules import (
+from analytics.ingest.rules import (
     KIND_HINTS,
     PRIMARY_KEYS,
     REFERENCES,

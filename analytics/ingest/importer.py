@@ -28,12 +28,12 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from analytics.cli import UserError, add_db, output_lang
+from analytics.cli.common import UserError, add_db, output_lang
 from analytics.i18n import translate
-from analytics.ingest_i18n import translate_message, translate_reason
-from analytics.ingest_read import ImportFailed, Staged, stage_file
-from analytics.ingest_rules import SPECS, TABLE_COLUMNS, match_header, normalise_header
-from analytics.ingest_sql import ColumnPlan, Lookup, Params, decided_sql, file_cells_sql, typed_sql, upsert_sql
+from analytics.ingest.messages import translate_message, translate_reason
+from analytics.ingest.read import ImportFailed, Staged, stage_file
+from analytics.ingest.rules import SPECS, TABLE_COLUMNS, match_header, normalise_header
+from analytics.ingest.sql import ColumnPlan, Lookup, Params, decided_sql, file_cells_sql, typed_sql, upsert_sql
 from analytics.store import DATA_TABLES, Store
 
 __all__ = [

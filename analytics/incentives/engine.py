@@ -37,9 +37,9 @@ import numpy as np
 import pandas as pd
 
 from analytics.access import NOBODY, Scope, require_individual_pay
+from analytics.incentives.plans import DEAL_TYPES, Plan
+from analytics.incentives.scorecard import load_metrics, migration, normalise, score, visible_rep_ids
 from analytics.periods import Quarter
-from analytics.plans import DEAL_TYPES, Plan
-from analytics.scorecard import load_metrics, migration, normalise, score, visible_rep_ids
 from analytics.store import Store
 
 #: Tolerance for attainment comparisons (exactly 80% reaches an 80% threshold).
@@ -1072,8 +1072,8 @@ CLI_SCORECARD_COLUMNS = (
 
 
 def _cli_plan(path: str | None) -> Plan:
-    from analytics.cli import UserError
-    from analytics.plans import PlanError, load_plan, reference_plan
+    from analytics.cli.common import UserError
+    from analytics.incentives.plans import PlanError, load_plan, reference_plan
 
     try:
         return load_plan(path) if path else reference_plan()
@@ -1082,7 +1082,7 @@ def _cli_plan(path: str | None) -> Plan:
 
 
 def _cli_quarter(store: Store, text: str | None) -> str:
-    from analytics.cli import UserError
+    from analytics.cli.common import UserError
     from analytics.lookups import latest_complete_quarter
 
     if not text:
@@ -1104,7 +1104,7 @@ def _cmd_simulate(args: Any) -> int:
     import sys
 
     from analytics.access import sees_individual_pay
-    from analytics.cli import UserError, cli_scope, emit, open_store, output_lang
+    from analytics.cli.common import UserError, cli_scope, emit, open_store, output_lang
     from analytics.i18n import translate
 
     store = open_store(args.db)
@@ -1144,8 +1144,8 @@ def _cmd_simulate(args: Any) -> int:
 
 
 def _cmd_scorecard(args: Any) -> int:
-    from analytics.cli import cli_scope, emit, open_store
-    from analytics.scorecard import scorecard as run_scorecard
+    from analytics.cli.common import cli_scope, emit, open_store
+    from analytics.incentives.scorecard import scorecard as run_scorecard
 
     store = open_store(args.db)
     quarter = _cli_quarter(store, args.quarter)
@@ -1160,8 +1160,8 @@ def _cmd_scorecard(args: Any) -> int:
 
 
 def _cmd_scenarios(args: Any) -> int:
-    from analytics.cli import UserError, cli_scope, emit, open_store
-    from analytics.plans import PlanError, list_scenarios, load_scenario, parse_scenario_ref, save_scenario
+    from analytics.cli.common import UserError, cli_scope, emit, open_store
+    from analytics.incentives.plans import PlanError, list_scenarios, load_scenario, parse_scenario_ref, save_scenario
 
     if args.action == "save":
         if not args.name:
@@ -1207,7 +1207,7 @@ def _cmd_scenarios(args: Any) -> int:
 
 def register(sub: Any) -> None:
     """Add ``simulate``, ``scorecard`` and ``scenarios``."""
-    from analytics.cli import add_db, add_format
+    from analytics.cli.common import add_db, add_format
 
     p = sub.add_parser("simulate", help="every rep's pay under a plan for one quarter (or --summary/--trace/--risk)")
     add_db(p)

@@ -839,7 +839,7 @@ def sample_note(result: TalkTrackImpact) -> Finding:
 
 
 def _cmd_talk_tracks(args: argparse.Namespace) -> int:
-    from analytics.cli import UserError, cli_scope, emit, filters_from_args, open_store
+    from analytics.cli.common import UserError, cli_scope, emit, filters_from_args, open_store
 
     if not 0 <= args.trim < 0.5:
         raise UserError(f"--trim {args.trim} must be at least 0 and below 0.5 (the default is {TRIM}).")
@@ -882,8 +882,8 @@ def _cmd_talk_tracks(args: argparse.Namespace) -> int:
 
 
 def _cmd_drivers(args: argparse.Namespace) -> int:
-    from analytics import drivers
-    from analytics.cli import UserError, cli_scope, data_range, emit, filters_from_args, open_store
+    from analytics.cli.common import UserError, cli_scope, data_range, emit, filters_from_args, open_store
+    from analytics.talk_tracks import drivers
 
     if args.top is not None and args.top < 1:
         raise UserError(f"--top {args.top} must be a positive number of reps.")
@@ -919,7 +919,7 @@ def _cmd_drivers(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``talk-tracks`` and ``drivers`` commands."""
-    from analytics.cli import add_db, add_filters, add_format
+    from analytics.cli.common import add_db, add_filters, add_format
 
     p = sub.add_parser("talk-tracks", help="raw and adjusted (AIPW) conversion effect of each talk-track tag")
     add_db(p)

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from analytics import demo, overview
-from analytics.cli import (
+from analytics.cli.common import (
     UserError,
     add_db,
     add_filters,

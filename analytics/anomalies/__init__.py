@@ -1,0 +1,43 @@
+"""Anomalous region-weeks and their explanation (mix vs rate, segments, behaviour)."""
+
+from analytics.anomalies.detector import (
+    ANOMALY_COLUMNS,
+    DEFAULT_METRIC,
+    DEFAULT_SENSITIVITY,
+    METRICS,
+    NO_SEGMENT,
+    TOTAL,
+    Detection,
+    WeeklyAnomalyDetector,
+    adjusted_threshold,
+    binom_midp_z,
+    detect,
+    find_anomalies,
+    fit_detector,
+    level_column,
+    metric_spec,
+    nbinom_midp_z,
+    translated_gamma,
+    weekly_panel,
+)
+
+__all__ = [
+    "ANOMALY_COLUMNS",
+    "DEFAULT_METRIC",
+    "DEFAULT_SENSITIVITY",
+    "METRICS",
+    "NO_SEGMENT",
+    "TOTAL",
+    "Detection",
+    "WeeklyAnomalyDetector",
+    "adjusted_threshold",
+    "binom_midp_z",
+    "detect",
+    "find_anomalies",
+    "fit_detector",
+    "level_column",
+    "metric_spec",
+    "nbinom_midp_z",
+    "translated_gamma",
+    "weekly_panel",
+]

@@ -1,0 +1,43 @@
+"""Attribution: lead source x conversion cycle x deal value, and multi-touch credit."""
+
+from analytics.attribution.sources import (
+    BASELINE_ALL,
+    BASELINE_PUBLIC,
+    FINDING_ALPHA,
+    FINDING_TEMPLATES,
+    FUNNEL_STEPS,
+    GROUP_DIMS,
+    PUBLIC_SOURCES,
+    SOURCE_COLUMNS,
+    bootstrap_mean_median,
+    conversion_curves,
+    group_dims,
+    headlines,
+    kaplan_meier,
+    lead_sources,
+    rate_ratio,
+    source_funnel,
+    source_table,
+    survival_counts,
+)
+
+__all__ = [
+    "BASELINE_ALL",
+    "BASELINE_PUBLIC",
+    "FINDING_ALPHA",
+    "FINDING_TEMPLATES",
+    "FUNNEL_STEPS",
+    "GROUP_DIMS",
+    "PUBLIC_SOURCES",
+    "SOURCE_COLUMNS",
+    "bootstrap_mean_median",
+    "conversion_curves",
+    "group_dims",
+    "headlines",
+    "kaplan_meier",
+    "lead_sources",
+    "rate_ratio",
+    "source_funnel",
+    "source_table",
+    "survival_counts",
+]
