@@ -164,8 +164,14 @@ def _human_float(value: float) -> str:
     return f"{value:.4f}".rstrip("0").rstrip(".")
 
 
-def emit(result: pd.DataFrame | dict[str, Any] | list[Any], fmt: str, out: str | None = None) -> None:
-    """Print (or write) a result as a table, CSV or JSON (a list of row objects)."""
+def emit(
+    result: pd.DataFrame | dict[str, Any] | list[Any], fmt: str, out: str | None = None, *, lang: str | None = None
+) -> None:
+    """Print (or write) a result as a table, CSV or JSON (a list of row objects).
+
+    ``lang`` is the language of the table format's headers and labels (``--lang``); CSV and
+    JSON keep the stable English column names.
+    """
     if isinstance(result, pd.DataFrame):
         if fmt == "csv":
             text = result.to_csv(index=False)
@@ -173,7 +179,7 @@ def emit(result: pd.DataFrame | dict[str, Any] | list[Any], fmt: str, out: str |
             rows = [{k: _jsonable(v) for k, v in row.items()} for row in result.to_dict(orient="records")]
             text = json.dumps(rows, ensure_ascii=False, indent=2) + "\n"
         else:
-            lang = _OUTPUT_LANG["lang"]
+            lang = lang or _OUTPUT_LANG["lang"]
             shown = result.copy()
             if "metric" in shown.columns:
                 shown["metric"] = [column_label(str(m), lang) for m in shown["metric"]]
