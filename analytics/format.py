@@ -75,15 +75,14 @@ def money(value: float | None, *, lang: str = "en", currency: str | None = None,
     symbol = currency_symbol(currency, lang)
     units = _COMPACT["zh" if lang == "zh" else "en"]
     for i, (div, suffix) in enumerate(units):
+        if a < div:
+            continue
         digits = _COMPACT_DIGITS.get(suffix, 2)
-        shown = round(a / div, digits)
-        if shown >= 1:
-            if i > 0 and shown * div >= units[i - 1][0]:  # rounds up into the larger unit
-                div, suffix = units[i - 1]
-                digits = _COMPACT_DIGITS.get(suffix, 2)
-                shown = round(a / div, digits)
-            return f"{sign}{symbol}{shown:,.{digits}f}{suffix}"
-    return f"{sign}{symbol}{round(a):,.0f}"
+        if i > 0 and round(a / div, digits) * div >= units[i - 1][0]:  # rounds up into the larger unit
+            div, suffix = units[i - 1]
+            digits = _COMPACT_DIGITS.get(suffix, 2)
+        return f"{sign}{symbol}{a / div:,.{digits}f}{suffix}"
+    return f"{sign}{symbol}{a:,.0f}"
 
 
 def percent(value: float | None, *, lang: str = "en", digits: int = 1) -> str:

@@ -53,6 +53,7 @@ def test_cli_lang_zh_translates_human_output_only(demo_db_path, capsys):
 def test_currency_is_configurable(monkeypatch):
     monkeypatch.setenv("LAB_CURRENCY", "usd")
     assert fmt.money(1234.5, lang="en") == "$1,234.50"
-    assert fmt.money(1234567, lang="en", compact=True) == "USD 1.23M"
+    assert fmt.money(1234567, lang="en", compact=True) == "$1.23M"
+    assert fmt.money(15_560, lang="zh", compact=True) == "$1.6万"
     monkeypatch.setenv("LAB_CURRENCY", "not a code")
     assert fmt.money(1234.5, lang="zh") == "¥1,234.50"
