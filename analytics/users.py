@@ -2,16 +2,13 @@
 
 Passwords are hashed with argon2id (argon2-cffi). An account maps to a
 :class:`~analytics.access.Scope`; an unknown, disabled or incompletely scoped account gets
-a scope that sees nothing (fail closed). Commands: ``python -m analytics users
-add|remove|list|set-scope`` and ``python -m analytics access-log``.
+a scope that sees nothing (fail closed). The commands ``python -m analytics users
+add|remove|list|set-scope`` and ``python -m analytics access-log`` live in
+analytics/cli/users.py.
 """
 
 from __future__ import annotations
 
-import argparse
-import getpass
-import os
-import sys
 from dataclasses import dataclass
 
 import pandas as pd
@@ -22,7 +19,6 @@ from analytics.access import NOBODY, ROLES, Scope
 from analytics.store import Store
 
 _HASHER = PasswordHasher()
-#: A scope that sees nothing (unknown or unmapped identities).
 #: Minimum password length for local accounts.
 MIN_PASSWORD = 8
 
@@ -49,10 +45,6 @@ class Account:
         return Scope(
             role=self.role, user=self.username, rep_id=self.rep_id, region_ids=self.region_ids, team_ids=self.team_ids
         )
-
-
-def _split(text: str | None) -> list[str]:
-    return [v.strip() for v in (text or "").split(",") if v.strip()]
 
 
 def count_accounts(store: Store) -> int:
@@ -182,91 +174,3 @@ def log_access(store: Store, scope: Scope, action: str, obj: str, detail: str = 
 def access_log(store: Store, *, limit: int = 1000) -> pd.DataFrame:
     """The most recent access-log lines, newest first."""
     return store.query("SELECT * FROM access_log ORDER BY logged_at DESC LIMIT ?", [int(limit)])
-
-
-# -- CLI ---------------------------------------------------------------------------------
-
-
-def _password(args: argparse.Namespace) -> str | None:
-    if args.oidc:
-        return None
-    env = os.environ.get("LAB_PASSWORD")
-    if env:
-        return env
-    if not sys.stdin.isatty():
-        line = sys.stdin.readline().rstrip("\n")
-        if line:
-            return line
-        raise AccountError("No password given: set LAB_PASSWORD, pipe it on stdin, or use --oidc.")
-    first = getpass.getpass("Password: ")
-    if first != getpass.getpass("Repeat password: "):
-        raise AccountError("The two passwords differ.")
-    return first
-
-
-def _cmd_users(args: argparse.Namespace) -> int:
-    from analytics.cli.common import emit, open_store
-
-    store = open_store(args.db, read_only=args.action == "list")
-    try:
-        if args.action == "add":
-            acc = add_account(
-                store,
-                args.username,
-                _password(args),
-                args.role,
-                rep_id=args.rep,
-                region_ids=_split(args.regions),
-                team_ids=_split(args.teams),
-            )
-            print(f"added {acc.username} ({acc.role})")
-        elif args.action == "remove":
-            remove_account(store, args.username)
-            print(f"removed {args.username}")
-        elif args.action == "set-scope":
-            acc = set_scope(
-                store,
-                args.username,
-                args.role,
-                rep_id=args.rep,
-                region_ids=_split(args.regions),
-                team_ids=_split(args.teams),
-            )
-            print(f"{acc.username} is now {acc.role}")
-        else:
-            emit(list_accounts(store), args.format)
-    except AccountError as exc:
-        from analytics.cli.common import UserError
-
-        raise UserError(str(exc)) from exc
-    return 0
-
-
-def _cmd_access_log(args: argparse.Namespace) -> int:
-    from analytics.cli.common import emit, open_store
-
-    emit(access_log(open_store(args.db), limit=args.limit), args.format, args.out)
-    return 0
-
-
-def register(sub: argparse._SubParsersAction) -> None:
-    """Add the ``users`` and ``access-log`` commands."""
-    from analytics.cli.common import add_db, add_format
-
-    p = sub.add_parser("users", help="manage local accounts: add, remove, list, set-scope")
-    p.add_argument("action", choices=("add", "remove", "list", "set-scope"))
-    p.add_argument("username", nargs="?", default="")
-    add_db(p)
-    p.add_argument("--role", choices=ROLES, default="rep")
-    p.add_argument("--rep", help="rep_id of a rep account")
-    p.add_argument("--regions", default="", help="comma-separated region ids (managers)")
-    p.add_argument("--teams", default="", help="comma-separated team ids (managers)")
-    p.add_argument("--oidc", action="store_true", help="no password: the username is the OIDC e-mail")
-    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
-    p.set_defaults(func=_cmd_users)
-
-    p = sub.add_parser("access-log", help="who viewed or exported pay data, and when")
-    add_db(p)
-    add_format(p)
-    p.add_argument("--limit", type=int, default=1000)
-    p.set_defaults(func=_cmd_access_log)

@@ -8,7 +8,6 @@ from pathlib import Path
 import streamlit as st
 
 from analytics import access, ingest
-from analytics.ingest.messages import translate_message, translated_rejects
 from analytics.store import DATA_TABLES
 from ui import data
 from ui import format as fmt
@@ -100,12 +99,12 @@ if st.button(t("Import"), type="primary", disabled=not files, key="data_import")
                 mapping=mapping_path,
                 file_names=[up.name for up in files],
                 progress=lambda frac, msg: bar.progress(
-                    min(max(frac, 0.0), 1.0), text=translate_message(msg, ctx.lang)
+                    min(max(frac, 0.0), 1.0), text=ingest.translate_message(msg, ctx.lang)
                 ),
             )
         except ingest.ImportFailed as exc:
             bar.empty()
-            st.error(t("Nothing was imported: {reason}", reason=translate_message(str(exc), ctx.lang)))
+            st.error(t("Nothing was imported: {reason}", reason=ingest.translate_message(str(exc), ctx.lang)))
             st.stop()
     bar.progress(1.0, text=t("Done"))
     st.session_state["data_last_result"] = result
@@ -122,9 +121,9 @@ if result is not None:
     )
     (st.warning if result.rejected else st.success)(msg)
     for w in result.warnings:
-        st.info(translate_message(w, ctx.lang))
+        st.info(ingest.translate_message(w, ctx.lang))
     if result.rejected:
-        rejects = translated_rejects(result.rejects_frame(), ctx.lang)
+        rejects = ingest.translated_rejects(result.rejects_frame(), ctx.lang)
         st.dataframe(rejects.head(200), hide_index=True, width="stretch")
         st.download_button(
             t("Download rejected rows (CSV)"),

@@ -1,7 +1,7 @@
 """The importer's sentences as message ids, so the UI and the CLI can show them in Chinese.
 
-The importer (analytics/ingest*.py) writes every reason, warning and refusal in English:
-reasons are built inside DuckDB SQL, refusals are :class:`~analytics.ingest_read.ImportFailed`
+The importer (analytics/ingest/*.py) writes every reason, warning and refusal in English:
+reasons are built inside DuckDB SQL, refusals are :class:`~analytics.ingest.read.ImportFailed`
 messages, and both are stored or exported as they are (the rejects CSV of the CLI, the
 import log), so machine formats never change with the language. This module lists the
 templates those sentences are made from, as gettext message ids with ``{placeholders}``
@@ -11,7 +11,7 @@ placeholder values (file names, headers, cell values, ids) are data and stay as 
 column label such as ``amount (column '金额')`` and a list such as ``Won or Lost`` are
 translated in turn. A sentence that matches no template is shown in English.
 
-tests/test_ingest_i18n.py provokes every template from real imports and checks that the
+tests/ingest/test_ingest_i18n.py provokes every template from real imports and checks that the
 importer's source holds no sentence fragment missing here.
 """
 
@@ -47,20 +47,20 @@ _LINE = "; check the delimiter and the quotes on this line"
 #: Reasons for one rejected row (several are joined with "; ").
 REASONS = SentenceTemplates(
     [
-        # records the reader cannot split (analytics/ingest_read.py)
+        # records the reader cannot split (analytics/ingest/read.py)
         "has {found} values but the header has {columns} columns" + _LINE,
         "does not match the header has {columns} columns" + _LINE,
         "a quote on this line is not closed or is followed by other text; fix the quotes on this line",
         "the record is longer than {size} MiB; check for a quote that is not closed",
         "the record could not be read ({detail}); check this line",
-        # value checks (analytics/ingest_sql.py: file_cells_sql, error_exprs)
+        # value checks (analytics/ingest/sql.py: file_cells_sql, error_exprs)
         "{header} is '{value}'; this mapping only imports rows where it is {allowed}",
         "{column} is required",
         *("{column} '{value}' " + hint for hint in KIND_HINTS.values()),
         "{column} '{value}' is not one of {allowed}",
         "{column} '{value}' is not between {low} and {high}",
         "{column} '{value}' must not be negative",
-        # references and duplicates (analytics/ingest_sql.py: decided_sql)
+        # references and duplicates (analytics/ingest/sql.py: decided_sql)
         "{column} '{value}' is not in the {table} table; import {table} first or fix the id",
         "duplicate {key} (first seen on line {line})",
         "duplicate {key} (first seen in {file} line {line})",
@@ -72,7 +72,7 @@ REASONS = SentenceTemplates(
 _SEE_FORMAT = "; see docs/import-formats.md for the mapping format."
 #: How mapping errors name a mapping passed as a dict rather than a file (a file is named by its path).
 MAPPING_SOURCES = SentenceTemplates(["given"])
-#: What :func:`analytics.ingest._fail_mapping` says is wrong with a mapping.
+#: What :func:`analytics.ingest.mapping._fail_mapping` says is wrong with a mapping.
 _MAPPING_PROBLEMS = (
     'has a [{section}] that is not a table of name = "value" lines',
     "gives [{section}] {key} a value that is not text or a number",
@@ -89,10 +89,10 @@ _MISSING = (
     'or map it in a mapping file ([columns] {first} = "your header").'
 )
 
-#: Why a whole import was refused (:class:`~analytics.ingest_read.ImportFailed` messages).
+#: Why a whole import was refused (:class:`~analytics.ingest.read.ImportFailed` messages).
 FAILURES = SentenceTemplates(
     [
-        # mapping files (analytics/ingest.py)
+        # mapping files (analytics/ingest/mapping.py, plan.py, importer.py)
         *("The mapping {source} " + problem + _SEE_FORMAT for problem in _MAPPING_PROBLEMS),
         "The mapping file {path} was not found; check its name and folder.",
         "The mapping file {path} is not valid TOML ({error}); fix that line.",
@@ -103,7 +103,7 @@ FAILURES = SentenceTemplates(
         "use one of {columns}.",
         "The mapping is for the table {mapping_table}, not {table}; use the matching mapping file.",
         "The mapping names {columns}, which {table} does not have; its columns are {all}.",
-        # headers and tables (analytics/ingest.py)
+        # headers and tables (analytics/ingest/plan.py, importer.py, folder.py)
         "{file} has no column '{header}', which the mapping names for {column}; its headers are {headers}.",
         _MISSING.replace("{what}", "column"),
         _MISSING.replace("{what}", "columns"),
@@ -117,7 +117,7 @@ FAILURES = SentenceTemplates(
         "The folder {folder} does not exist; name a folder holding files such as leads.csv.",
         "The folder {folder} has no file named after a table (e.g. regions.csv, leads.csv); rename the files or "
         "import them one by one.",
-        # reading files (analytics/ingest_read.py)
+        # reading files (analytics/ingest/read.py)
         "{file} is an old Excel .xls file, which cannot be read; open it in Excel and save it as .xlsx or CSV.",
         "{file} is named like a {suffix} file but its content is not; export it again.",
         "{file} is empty; export the table again with a header line and data rows.",
@@ -137,7 +137,7 @@ FAILURES = SentenceTemplates(
 )
 
 _LINK_UP = "; they link up once those are imported."
-#: Warnings of an import that ran (``ImportResult.warnings``) and of the CLI.
+#: Warnings of an import that ran (``ImportResult.warnings``) and of the CLI (analytics/cli/ingest.py).
 WARNINGS = SentenceTemplates(
     [
         "{file}: the columns {headers} all look like {column}; '{chosen}' was used (name one in a mapping file "

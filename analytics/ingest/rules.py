@@ -17,7 +17,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-#: Value kinds; each has one parse rule in analytics/ingest_sql.py.
+#: Value kinds; each has one parse rule in analytics/ingest/sql.py.
 KINDS = ("id", "text", "date", "timestamp", "money", "int", "float", "bool", "quarter", "tags", "enum")
 
 

@@ -180,7 +180,7 @@ _QUARTER_TEXT = r"upper(regexp_replace(translate({r}, '一二三四', '1234'), '
 
 
 def _normal_word(r: str, canonical: list[str]) -> str:
-    """Enum text folded like :func:`analytics.ingest_rules.normalise_value`; canonical words skip the work."""
+    """Enum text folded like :func:`analytics.ingest.rules.normalise_value`; canonical words skip the work."""
     slow = (
         f"trim(regexp_replace(lower(translate({r}, {lit(SIMPLIFIED_FROM)}, {lit(SIMPLIFIED_TO)})), "
         r"'[^\p{L}\p{N}_]+', '_', 'g'), '_')"

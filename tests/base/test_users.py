@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -80,6 +81,39 @@ def test_cli_users_and_access_log(tmp_path, monkeypatch, capsys):
     assert main(["access-log", "--db", str(db), "--format", "csv"]) == 0
     assert "ann,manager,export,statements,2025Q3 csv" in capsys.readouterr().out
     assert main(["users", "remove", "ann", "--db", str(db)]) == 0
+
+
+#: Column identifiers of ``users list`` and ``access-log`` (the schema of 004_access.sql).
+USERS_COLUMNS = "username,role,rep_id,region_ids,team_ids,disabled,created_at"
+ACCESS_LOG_COLUMNS = "logged_at,username,role,action,object,detail"
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+@pytest.fixture
+def accounts_db(tmp_path, monkeypatch):
+    """A store file with one manager account and one access-log line."""
+    db = tmp_path / "u.duckdb"
+    with Store(db) as s:
+        s.execute("INSERT INTO regions VALUES ('R1', 'East')")
+        s.execute("INSERT INTO teams VALUES ('T1', 'East A', 'R1', 'field', false, NULL)")
+        users.add_account(s, "ann", "correct horse", "manager", region_ids=["R1"])
+        users.log_access(s, Scope(role="manager", user="ann"), "export", "statements", "2025Q3 csv")
+    return db
+
+
+@pytest.mark.parametrize(
+    ("command", "columns"),
+    [(["users", "list"], USERS_COLUMNS), (["access-log"], ACCESS_LOG_COLUMNS)],
+    ids=["users-list", "access-log"],
+)
+def test_cli_tables_in_chinese_have_chinese_headers_and_csv_stays_english(accounts_db, capsys, command, columns):
+    assert main(["--lang", "zh", *command, "--db", str(accounts_db), "--format", "table"]) == 0
+    header, *rows = capsys.readouterr().out.splitlines()
+    words = header.split()
+    assert len(words) == len(columns.split(",")) and len(rows) == 1
+    assert all(CJK.search(w) for w in words), words
+    assert main(["--lang", "zh", *command, "--db", str(accounts_db), "--format", "csv"]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == columns
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from the importer.
 
 from __future__ import annotations
 
+import ast
 import codecs
 import csv
 import datetime as dt
@@ -18,7 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from analytics.ingest.importer import (
+from analytics.ingest import (
     TABLE_COLUMNS,
     ImportFailed,
     ImportResult,
@@ -28,9 +29,10 @@ from analytics.ingest.importer import (
 )
 from analytics.ingest.rules import match_header
 from analytics.store import DATA_TABLES, Store
+from tests.conftest import ROOT
 
-MAVEN = Path(__file__).resolve().parents[2] / "shared" / "samples" / "maven_crm"
-MAPPINGS = Path(__file__).resolve().parents[1] / "data" / "mappings" / "maven_crm"
+MAVEN = ROOT.parent / "shared" / "samples" / "maven_crm"
+MAPPINGS = ROOT / "data" / "mappings" / "maven_crm"
 
 LEADS_HEADER = "lead_id,created_at,source,region_id,segment,rep_id,status"
 
@@ -850,3 +852,17 @@ def test_maven_crm_sample_loads_with_committed_mappings(tmp_path: Path) -> None:
         deals = results["deals"]
         assert (deals.read, deals.stored) == (len(pipeline), won)
         assert rows(s, "SELECT count(*) FROM deals")[0][0] == won
+
+
+def test_the_importer_and_the_accounts_module_never_import_the_cli() -> None:
+    """analytics.cli is the outermost layer: the importer and analytics.users are usable without it."""
+    sources = [*sorted((ROOT / "analytics" / "ingest").glob("*.py")), ROOT / "analytics" / "users.py"]
+    offenders = []
+    for path in sources:
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom):
+                names = [node.module or "", *(f"{node.module}.{a.name}" for a in node.names)]
+            offenders += [f"{path.name}:{node.lineno} {n}" for n in names if n.split(".")[:2] == ["analytics", "cli"]]
+    assert len(sources) >= 8
+    assert not offenders, offenders

@@ -18,8 +18,8 @@ import pandas as pd
 import pytest
 
 from analytics.i18n import OR_LIST, SentenceTemplates, catalogue
+from analytics.ingest import ImportFailed, ImportResult, import_files, import_folder, read_mapping
 from analytics.ingest import messages as ingest_i18n
-from analytics.ingest.importer import ImportFailed, ImportResult, import_files, import_folder, read_mapping
 from analytics.ingest.messages import (
     FAILURES,
     PROGRESS,
@@ -417,7 +417,8 @@ def test_every_progress_message_is_translated(store, tmp_path):
 
 # -- the importer's source holds no sentence this module does not know ------------------------------------
 
-SOURCES = sorted((ROOT / "analytics" / "ingest").glob("*.py"))
+#: The importer and its command line (whose warning about the rejects file is a template too).
+SOURCES = [*sorted((ROOT / "analytics" / "ingest").glob("*.py")), ROOT / "analytics" / "cli" / "ingest.py"]
 #: Calls whose string arguments are messages for people: refusals, warnings, progress.
 MESSAGE_CALLS = {"ImportFailed", "_fail_mapping", "warnings.append", "report"}
 
