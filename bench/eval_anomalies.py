@@ -21,7 +21,6 @@ from datetime import date
 
 from analytics import anomalies, demo
 from analytics.access import Scope
-from analytics.anomalies import explain
 from analytics.filters import Filters
 from analytics.store import Store
 
@@ -51,7 +50,7 @@ def evaluate_store(store: Store, metrics: list[str], *, sensitivity: float, by_s
         details = []
         res = det.result_.set_index(["unit", "week_start", "series"])
         for (region, week), segment in drops.items():
-            top, share = explain.segment_driver(panel, det, metric, region, week)
+            top, share = anomalies.segment_driver(panel, det, metric, region, week)
             driver_ok += top.split(":")[0] == segment
             rate_ok += top == f"{segment}:rate"
             row = us[(us["unit"] == region) & (us["week_start"] == week)]

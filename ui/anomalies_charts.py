@@ -57,7 +57,7 @@ def decomposition_waterfall(
     """Expected value, the largest terms, the rest pooled, and the actual value as a waterfall.
 
     ``terms``: rows with ``label`` (already translated) and ``contribution``, largest first
-    (e.g. :attr:`analytics.explain.Decomposition.terms`). ``labels`` keys: title, y,
+    (e.g. :attr:`analytics.anomalies.Decomposition.terms`). ``labels`` keys: title, y,
     expected, actual, rest.
     """
     head = terms.head(top)

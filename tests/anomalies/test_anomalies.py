@@ -18,11 +18,10 @@ from sklearn.base import clone
 
 from analytics import anomalies as an
 from analytics.access import Scope
-from analytics.anomalies import explain as ex
 from analytics.demo import HOLIDAYS
 from analytics.filters import Filters
 from analytics.store import Store
-from tests.test_explain import LAST, PARAMS, WINDOW, build_hand
+from tests.anomalies.test_explain import LAST, PARAMS, WINDOW, build_hand
 
 LEADER = Scope.leader()
 ALL = Filters(date(2024, 1, 1), date(2025, 12, 31))
@@ -322,7 +321,7 @@ def test_false_alarms_on_the_demo_store_stay_under_one_per_hundred(demo_fits, pl
     """At most one false alarm per 100 region-weeks. The 60k-lead test store is small: a region-week
     has a handful of deals, and the average of three deals of mixed types (new, renewal, upsell)
     has a heavier tail than the model's, so that metric is allowed 1.5 here (0.3 at 250k leads,
-    see tests/test_anomalies_slow.py)."""
+    see tests/anomalies/test_anomalies_slow.py)."""
     _, fits = demo_fits
     drops = {(d["region_id"], date.fromisoformat(d["week_start"])) for d in planted["drops"]}
     for metric, det in fits.items():
@@ -341,7 +340,7 @@ def test_planted_drops_read_as_a_drop_of_the_planted_segment(demo_fits, planted)
     det = fits["conversion_rate"]
     for d in planted["drops"]:
         week = date.fromisoformat(d["week_start"])
-        top, _share = ex.segment_driver(panel, det, "conversion_rate", d["region_id"], week)
+        top, _share = an.segment_driver(panel, det, "conversion_rate", d["region_id"], week)
         assert top == f"{d['segment']}:rate", (d, top)
         r = det.result_
         seg = r[(r["unit"] == d["region_id"]) & (r["week_start"] == week) & (r["series"] == d["segment"])]

@@ -12,11 +12,13 @@ from analytics import anomalies as an
 from analytics import lookups
 from analytics.access import Scope
 from analytics.anomalies import explain as ex
+from analytics.anomalies import summary
 from analytics.filters import Filters
+from analytics.findings import Finding
 from analytics.periods import Quarter
 from analytics.store import Store
+from tests.anomalies.test_explain import add_org, add_week
 from tests.apptest import open_page
-from tests.test_explain import add_org, add_week
 from ui import format as fmt
 
 PAGE = "views/anomalies.py"
@@ -28,13 +30,13 @@ def t(msgid: str, lang: str, **params: object) -> str:
     return ui.i18n.t(msgid, lang=lang, **params)
 
 
-def sentence(finding: ex.Finding, lang: str, names: dict[str, dict[str, str]]) -> str:
+def sentence(finding: Finding, lang: str, names: dict[str, dict[str, str]]) -> str:
     """The page's rendering of one finding, rebuilt from the analytics value."""
     words = {"metric": {"won_revenue": "won revenue"}, "term": {}}
     out: dict[str, object] = {}
     for k, v in finding.params.items():
         if k.endswith("_signed"):
-            out[k] = fmt.signed_percent(v, digits=0, lang=lang)
+            out[k] = fmt.signed_percent(v, lang=lang)
         elif k.endswith("_pct"):
             out[k] = fmt.percent(v, lang=lang)
         elif k.endswith("_money"):
@@ -44,7 +46,7 @@ def sentence(finding: ex.Finding, lang: str, names: dict[str, dict[str, str]]) -
         elif k.endswith("_num"):
             out[k] = fmt.number(v, digits=1, lang=lang)
         elif k in ("unit", "segment", "tag"):
-            out[k] = t("all segments", lang) if v == "all segments" else names[k].get(v, str(v).replace("_", " "))
+            out[k] = t("all segments", lang) if v == an.TOTAL else names[k].get(v, str(v).replace("_", " "))
         else:
             out[k] = t(words.get(k, {}).get(v, v), lang)
     return t(finding.template, lang, **out)
@@ -156,12 +158,12 @@ def test_every_analytics_sentence_has_a_chinese_translation_with_the_same_placeh
     from tests.conftest import ROOT
 
     templates = [
-        *ex._HEADLINE.values(),
-        *ex._DRIVER.values(),
-        *ex._VOLUME_DRIVER.values(),
-        *ex._LARGEST.values(),
-        *ex._LARGEST_VOLUME.values(),
-        *ex._BEHAVIOUR.values(),
+        *summary._HEADLINE.values(),
+        *summary._DRIVER.values(),
+        *summary._VOLUME_DRIVER.values(),
+        *summary._LARGEST.values(),
+        *summary._LARGEST_VOLUME.values(),
+        *summary._BEHAVIOUR.values(),
     ]
     for path in sorted((ROOT / "analytics" / "anomalies").glob("*.py")):
         src = path.read_text("utf-8")

@@ -17,7 +17,6 @@ import pytest
 from analytics import anomalies as an
 from analytics import demo
 from analytics.access import Scope
-from analytics.anomalies import explain as ex
 from analytics.filters import Filters
 from analytics.store import Store
 from bench.eval_anomalies import evaluate_store
@@ -42,7 +41,7 @@ def runs():
                 week = date.fromisoformat(d["week_start"])
                 row = res.loc[(d["region_id"], week, d["segment"])]
                 below.append(bool(row["actual"] < row["expected"]))
-                drivers.append(ex.segment_driver(panel, conversion, "conversion_rate", d["region_id"], week)[0])
+                drivers.append(an.segment_driver(panel, conversion, "conversion_rate", d["region_id"], week)[0])
             out.append({"rows": rows, "drops": drops, "below": below, "drivers": drivers})
     return out
 

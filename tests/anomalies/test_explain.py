@@ -28,6 +28,7 @@ from analytics import anomalies as an
 from analytics.access import Scope
 from analytics.anomalies import explain as ex
 from analytics.filters import Filters
+from analytics.findings import render
 from analytics.store import Store
 
 LEADER = Scope.leader()
@@ -113,7 +114,7 @@ def hand(empty_store: Store) -> Store:
 def test_shapley_two_factors_is_kitagawa_midpoint():
     base = np.array([[0.5, 0.1], [0.5, 0.3]])
     cur = np.array([[0.75, 0.0], [0.25, 0.4]])
-    out = ex.shapley_products(base, cur)
+    out = an.shapley_products(base, cur)
     assert out == pytest.approx(np.array([[0.0125, -0.0625], [-0.0875, 0.0375]]))
     assert out.sum() == pytest.approx(-0.1)
 
@@ -122,14 +123,14 @@ def test_shapley_three_factors_by_hand():
     # f = a*b*c from (2, 3, 4) = 24 to (3, 3, 2) = 18. Orders of (a, c) with b fixed:
     # a first: +1*3*4 = 12, then c: 3*3*(-2) = -18; c first: 2*3*(-2) = -12, then a: 1*3*2 = 6.
     # a = (12 + 6)/2 = 9, c = (-18 - 12)/2 = -15, b = 0; 9 - 15 = -6 = 18 - 24.
-    out = ex.shapley_products(np.array([[2.0, 3.0, 4.0]]), np.array([[3.0, 3.0, 2.0]]))
+    out = an.shapley_products(np.array([[2.0, 3.0, 4.0]]), np.array([[3.0, 3.0, 2.0]]))
     assert out[0] == pytest.approx([9.0, 0.0, -15.0])
 
 
 def test_shapley_sums_exactly_to_the_change_for_random_products():
     rng = np.random.default_rng(3)
     base, cur = rng.uniform(0, 5, (50, 4)), rng.uniform(0, 5, (50, 4))
-    out = ex.shapley_products(base, cur)
+    out = an.shapley_products(base, cur)
     assert out.sum(axis=1) == pytest.approx(cur.prod(axis=1) - base.prod(axis=1), rel=1e-12, abs=1e-12)
 
 
@@ -160,7 +161,7 @@ def _frames(metric: str) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def test_conversion_decomposition_matches_the_hand_values():
-    dec = ex.decompose(*_frames("conversion_rate"), "conversion_rate", 1.0)
+    dec = an.decompose(*_frames("conversion_rate"), "conversion_rate", 1.0)
     terms = dec.terms.set_index(["key", "term"])["contribution"]
     assert terms[("enterprise", "mix")] == pytest.approx(0.0125)
     assert terms[("enterprise", "rate")] == pytest.approx(-0.0625)
@@ -172,7 +173,7 @@ def test_conversion_decomposition_matches_the_hand_values():
 
 
 def test_won_revenue_decomposition_matches_the_hand_values():
-    dec = ex.decompose(*_frames("won_revenue"), "won_revenue", 1.0)
+    dec = an.decompose(*_frames("won_revenue"), "won_revenue", 1.0)
     terms = dec.terms.set_index(["key", "term"])["contribution"]
     assert terms[("enterprise", "rate")] == pytest.approx(-125.0)
     assert terms[("enterprise", "mix")] == pytest.approx(25.0)
@@ -190,7 +191,7 @@ def test_company_factor_scales_the_baseline_and_renewals_are_their_own_term():
     # the current week adds a renewal of 40 in smb, so the change is 140 - 125 = 15.
     cur, base = _frames("won_revenue")
     cur.loc[cur["key"] == "smb", "revenue"] += 40.0
-    dec = ex.decompose(cur, base, "won_revenue", 0.5)
+    dec = an.decompose(cur, base, "won_revenue", 0.5)
     assert (dec.actual, dec.expected) == pytest.approx((140.0, 125.0))
     terms = dec.terms.set_index(["key", "term"])
     assert terms.loc[("smb", "other"), "contribution"] == pytest.approx(40.0)
@@ -206,7 +207,7 @@ def test_zero_closed_and_zero_baseline_keys_keep_the_sum_exact():
         {"key": ["a", "c"], "closed": [5, 5], "won": [1, 0], "matched": [30.0, 0.0], "revenue": [30.0, 0.0]}
     )
     for metric in ("conversion_rate", "won_revenue"):
-        dec = ex.decompose(cur, base, metric, 1.3)
+        dec = an.decompose(cur, base, metric, 1.3)
         assert np.isfinite(dec.terms["contribution"]).all()
         assert dec.terms["contribution"].sum() == pytest.approx(dec.actual - dec.expected, abs=1e-9)
 
@@ -214,7 +215,7 @@ def test_zero_closed_and_zero_baseline_keys_keep_the_sum_exact():
 def test_no_closed_leads_gives_an_empty_decomposition_not_an_error():
     cur = pd.DataFrame({"key": ["a"], "closed": [0], "won": [0]})
     base = pd.DataFrame({"key": ["a"], "closed": [4], "won": [1]})
-    dec = ex.decompose(cur, base, "conversion_rate", 1.0)
+    dec = an.decompose(cur, base, "conversion_rate", 1.0)
     assert dec.terms.empty and np.isnan(dec.actual) and dec.top_driver() is None
 
 
@@ -237,8 +238,8 @@ def test_explain_on_the_hand_store(hand):
     # one source and one rep: no mix, the whole change is their conversion and volume
     assert set(e.decompositions["source"].terms["key"]) == {"website", an.TOTAL}
     assert e.rep_names == {"S1": "Ann"}
-    texts = [f.english() for f in e.summary]
-    assert texts[0] == "R1, week 2025-W08: won revenue -60% vs expected (¥100 against ¥250)."
+    texts = [f.english(labels=an.finding_labels("en")) for f in e.summary]
+    assert texts[0] == "R1, week 2025-W08: won revenue -60.0% vs expected (¥100 against ¥250)."
     assert texts[1] == "83.3% of the drop is the enterprise segment's conversion (10.0% → 0.0%)."
 
 
@@ -259,7 +260,10 @@ def test_explain_conversion_and_behaviour_by_hand(hand):
     welch = (x1.mean() - x0.mean()) / np.sqrt(x0.var(ddof=1) / 60 + x1.var(ddof=1) / 10)
     assert (nd["before"], nd["after"], nd["z"]) == pytest.approx((60.0, 40.0, welch))
     # the largest behaviour change (|z| 5.6 against 2.4 for the talk track) is named
-    assert e.summary[-1].english() == "The average needs-discovery score fell from 60.0 to 40.0 (all segments)."
+    assert (
+        e.summary[-1].english(labels=an.finding_labels("en"))
+        == "The average needs-discovery score fell from 60.0 to 40.0 (all segments)."
+    )
 
 
 @pytest.mark.parametrize(
@@ -284,4 +288,31 @@ def test_explain_on_an_empty_store_is_a_sentence(empty_store):
 def test_segment_driver_agrees_with_explain(hand):
     panel = an.weekly_panel(hand, WINDOW, LEADER)
     det = an.fit_detector(panel, "won_revenue", **PARAMS)
-    assert ex.segment_driver(panel, det, "won_revenue", "R1", LAST) == ("enterprise:rate", pytest.approx(125 / 150))
+    assert an.segment_driver(panel, det, "won_revenue", "R1", LAST) == ("enterprise:rate", pytest.approx(125 / 150))
+
+
+def test_finding_labels_translate_metric_and_term_and_name_stored_values():
+    en, zh = an.finding_labels("en", {"unit": {"R1": "North"}}), an.finding_labels("zh")
+    assert en("metric", "avg_deal_value") == "average deal value" and zh("metric", "won_revenue") == "成交金额"
+    assert en("term", "conversion") == "conversion" and zh("term", "conversion") == "转化率"
+    assert en("segment", an.TOTAL) == "all segments" and zh("segment", an.TOTAL) == "全部细分"
+    assert en("unit", "R1") == "North" and en("unit", "R2") == "R2" and en("tag", "case_study") == "case study"
+    assert en("week", "2025-W08") == "2025-W08"
+
+
+def test_explain_error_renders_in_chinese_with_counts_formatted():
+    err = ex.ExplainError(
+        "'{unit}' has too little history before {week} for a baseline: it needs {n} earlier "
+        "weeks with activity and at least {events} events in them. Choose a later week.",
+        unit="R1",
+        week="2025-01-06",
+        n=6,
+        events=1500,
+    )
+    assert str(err) == (
+        "'R1' has too little history before 2025-01-06 for a baseline: it needs 6 earlier weeks with "
+        "activity and at least 1,500 events in them. Choose a later week."
+    )
+    assert err.finding.level == "warning"
+    zh = render(err.finding, "zh")
+    assert "R1" in zh and "1,500" in zh and "history" not in zh
