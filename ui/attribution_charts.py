@@ -1,16 +1,22 @@
-"""Figure builders for the Attribution page: pure DataFrame -> plotly figure.
+"""Figure builders and display tables for the Attribution page.
 
-Labels arrive already translated; ``names`` maps stored values (sources, channels, models)
-to display names.
+Figures are pure DataFrame -> plotly builders; labels arrive already translated and
+``names`` maps stored values (sources, channels, models) to display names. The display
+tables turn analytics frames into translated, locale-formatted tables (``*_display``).
 """
 
 from __future__ import annotations
+
+import math
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from ui import format as fmt
 from ui.charts import PALETTE
+from ui.i18n import t
 
 _BAND_ALPHA = 0.12
 
@@ -181,3 +187,144 @@ def model_comparison(
     fig.update_layout(barmode="group")
     fig.update_yaxes(tickformat=".0%")
     return _layout(fig, labels["title"], labels["x"], labels["y"], height=460)
+
+
+# -- display tables --------------------------------------------------------------------------------
+
+
+def interval(lo: float | None, hi: float | None, show: Callable[[float], str]) -> str:
+    """'lo – hi' with a formatter, or a dash when either end is undefined."""
+    if (
+        lo is None
+        or hi is None
+        or (isinstance(lo, float) and math.isnan(lo))
+        or (isinstance(hi, float) and math.isnan(hi))
+    ):
+        return "—"
+    return f"{show(lo)} – {show(hi)}"
+
+
+def ratio_text(value: float) -> str:
+    """A ratio such as 3.1 (one decimal)."""
+    return fmt.number(value, digits=1)
+
+
+def _compact_money(value: float) -> str:
+    return fmt.money(value, compact=True)
+
+
+def split_names() -> dict[str, str]:
+    """Split dimension -> translated name (the split selector and the table headers)."""
+    return {"region": t("Region"), "segment": t("Segment"), "quarter": t("Quarter"), "team": t("Team")}
+
+
+def model_names() -> dict[str, str]:
+    """Attribution model -> translated name."""
+    return {
+        "first": t("First touch"),
+        "last": t("Last touch"),
+        "linear": t("Linear"),
+        "time_decay": t("Time decay"),
+        "position": t("Position-based (U-shaped)"),
+        "w_shaped": t("W-shaped"),
+        "markov": t("Markov chain (removal effect)"),
+        "shapley": t("Shapley value"),
+    }
+
+
+def step_names() -> dict[str, str]:
+    """Funnel step -> translated name."""
+    return {
+        "new": t("New"),
+        "contacted": t("Contacted"),
+        "qualified": t("Qualified"),
+        "proposal": t("Proposal"),
+        "negotiation": t("Negotiation"),
+        "won": t("Won"),
+    }
+
+
+def source_display(
+    table: pd.DataFrame, cols: list[str], source_label: Callable[[str], str], dim_names: dict[str, dict]
+) -> pd.DataFrame:
+    """The source table (analytics.attribution.source_table) with translated headers and formatted values.
+
+    ``cols`` are the split columns besides ``source``; ``dim_names`` maps a split column to
+    {stored value: display name}.
+    """
+    headers = {"region_id": t("Region"), "segment": t("Segment"), "quarter": t("Quarter"), "team_id": t("Team")}
+    out = pd.DataFrame({t("Lead source"): [source_label(s) for s in table["source"]]})
+    for c in cols:
+        out[headers[c]] = [dim_names.get(c, {}).get(v, v) for v in table[c]]
+    out[t("Leads")] = [fmt.count(v) for v in table["leads"]]
+    out[t("Won")] = [fmt.count(v) for v in table["won"]]
+    out[t("Open")] = [fmt.count(v) for v in table["open_leads"]]
+    out[t("Conversion rate")] = [fmt.percent(v) for v in table["conversion_rate"]]
+    out[t("95% interval")] = [
+        interval(lo, hi, fmt.percent) for lo, hi in zip(table["conversion_lo"], table["conversion_hi"], strict=True)
+    ]
+    out[t("Median days to convert")] = [fmt.count(v) for v in table["median_days_to_convert"]]
+    out[t("P75 days to convert")] = [fmt.count(v) for v in table["p75_days_to_convert"]]
+    out[t("Mean won deal")] = [_compact_money(v) for v in table["mean_won_amount"]]
+    out[t("Mean 95% interval")] = [
+        interval(lo, hi, _compact_money)
+        for lo, hi in zip(table["mean_won_amount_lo"], table["mean_won_amount_hi"], strict=True)
+    ]
+    out[t("Median won deal")] = [_compact_money(v) for v in table["median_won_amount"]]
+    out[t("Median 95% interval")] = [
+        interval(lo, hi, _compact_money)
+        for lo, hi in zip(table["median_won_amount_lo"], table["median_won_amount_hi"], strict=True)
+    ]
+    out[t("Revenue per lead")] = [fmt.money(v) for v in table["revenue_per_lead"]]
+    out[t("Ratio to baseline")] = [ratio_text(v) for v in table["ratio_to_baseline"]]
+    out[t("Ratio 95% interval")] = [
+        interval(lo, hi, ratio_text) for lo, hi in zip(table["ratio_lo"], table["ratio_hi"], strict=True)
+    ]
+    out[t("p (Holm)")] = [fmt.number(v, digits=4) for v in table["p_value_holm"]]
+    return out
+
+
+def forest_frame(
+    table: pd.DataFrame, cols: list[str], row_label: Callable[[pd.Series], str], alpha: float
+) -> pd.DataFrame:
+    """Rows of the source table with a ratio interval, shaped for :func:`ratio_forest`.
+
+    ``row_label(row)`` names a row; ``significant`` is Holm-adjusted p below ``alpha``.
+    """
+    forest = table[table["ratio_lo"].notna()].copy()
+    forest["label"] = [row_label(r) for _, r in forest.iterrows()]
+    forest = forest.rename(columns={"ratio_to_baseline": "ratio", "ratio_lo": "lo", "ratio_hi": "hi"})
+    forest["significant"] = forest["p_value_holm"] < alpha
+    return forest
+
+
+def funnel_display(funnel: pd.DataFrame, source_label: Callable[[str], str], steps: dict[str, str]) -> pd.DataFrame:
+    """The funnel (analytics.attribution.source_funnel) with translated headers and formatted rates."""
+    return pd.DataFrame(
+        {
+            t("Lead source"): [source_label(s) for s in funnel["source"]],
+            t("Step"): [steps.get(s, s) for s in funnel["step"]],
+            t("Leads reaching the step"): [fmt.count(v) for v in funnel["reached"]],
+            t("From the previous step"): [fmt.percent(v) for v in funnel["step_rate"]],
+            t("Cumulative"): [fmt.percent(v) for v in funnel["cumulative_rate"]],
+            t("Cumulative 95% interval"): [
+                interval(lo, hi, fmt.percent)
+                for lo, hi in zip(funnel["cumulative_lo"], funnel["cumulative_hi"], strict=True)
+            ],
+        }
+    )
+
+
+def credit_display(chosen: pd.DataFrame, channel_names: dict[str, str]) -> pd.DataFrame:
+    """One model's credit rows (analytics.attribution.touch CREDIT_COLUMNS) as a formatted table."""
+    return pd.DataFrame(
+        {
+            t("Channel"): [channel_names.get(c, c) for c in chosen["channel"]],
+            t("Conversions credited"): [fmt.number(v, digits=1) for v in chosen["conversions_credit"]],
+            t("Revenue credited"): [_compact_money(v) for v in chosen["revenue_credit"]],
+            t("Share"): [fmt.percent(v) for v in chosen["share"]],
+            t("95% interval"): [
+                interval(lo, hi, fmt.percent) for lo, hi in zip(chosen["share_lo"], chosen["share_hi"], strict=True)
+            ],
+        }
+    )

@@ -1,22 +1,22 @@
-"""Figure builders and text helpers for the Talk tracks & drivers page.
+"""Figure builders and display tables for the Talk tracks & drivers page.
 
 Figures are pure DataFrame -> plotly builders; labels arrive already translated and
-``names`` maps stored values (tags, metrics) to display names. :func:`finding_text` turns
-an analytics :class:`~analytics.talk_tracks.Finding` into translated, locale-formatted text.
+``names`` maps stored values (tags, metrics) to display names. The display tables turn
+analytics frames into translated, locale-formatted tables (``*_display``). Findings are
+shown through :mod:`ui.findings` (the one renderer), never formatted here.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 
 import pandas as pd
 import plotly.graph_objects as go
 
-from analytics.talk_tracks.effects import Finding
+from analytics import format as base_format
 from ui import format as fmt
 from ui.charts import PALETTE
-from ui.i18n import t
+from ui.i18n import current_lang, t
 
 _GREY = "#8b949e"
 
@@ -34,37 +34,9 @@ def _layout(fig: go.Figure, title: str, x_title: str, y_title: str, *, height: i
     return fig
 
 
-def finding_text(finding: Finding, label: Callable[[str, str], str]) -> str:
-    """Translate a finding's template and format its parameters by their suffix.
-
-    ``label(key, value)`` returns the display name of a stored value (``tag``, ``metric``,
-    ``metric2``). Suffixes: ``_signed`` signed percent, ``_pct`` percent, ``_n`` count,
-    ``_p`` a p- or q-value (3 decimals); ``adjusted_for`` is translated as a phrase.
-    """
-    params: dict[str, object] = {}
-    for key, value in finding.params.items():
-        if key in ("tag", "metric", "metric2"):
-            params[key] = label(key, str(value))
-        elif key == "adjusted_for":
-            params[key] = t(str(value))
-        elif key.endswith("_signed"):
-            params[key] = fmt.signed_percent(value)  # type: ignore[arg-type]
-        elif key.endswith("_pct"):
-            params[key] = fmt.percent(value)  # type: ignore[arg-type]
-        elif key.endswith("_n"):
-            params[key] = fmt.count(value)  # type: ignore[arg-type]
-        elif key.endswith("_p"):
-            params[key] = p_text(value)  # type: ignore[arg-type]
-        else:
-            params[key] = value
-    return t(finding.template, **params)
-
-
 def p_text(value: float | None) -> str:
-    """A p- or q-value: three decimals, '<0.001' below that."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    return "<0.001" if value < 0.001 else fmt.number(value, digits=3)
+    """A p- or q-value in the session's language (:func:`analytics.format.p_value`)."""
+    return base_format.p_value(value, lang=current_lang())
 
 
 def lift_forest(df: pd.DataFrame, labels: dict[str, str]) -> go.Figure:
@@ -230,3 +202,144 @@ def profile_bars(df: pd.DataFrame, labels: dict[str, str]) -> go.Figure:
     fig.update_layout(barmode="group", legend={"traceorder": "reversed"})
     fig.update_xaxes(range=[0, 1], tickformat=".0%")
     return _layout(fig, labels["title"], labels["x"], "", height=max(380, 55 * len(d) + 120))
+
+
+# -- display tables --------------------------------------------------------------------------------
+
+
+def dimension_names() -> dict[str, str]:
+    """Metric dimension -> translated name."""
+    return {
+        "results": t("Business results"),
+        "behaviour": t("Behaviour quality"),
+        "collaboration": t("Team collaboration"),
+    }
+
+
+def covariate_names() -> dict[str, str]:
+    """Balance-table covariate -> translated name."""
+    return {
+        "source": t("Source"),
+        "segment": t("Segment"),
+        "region_id": t("Region"),
+        "created_quarter": t("Quarter"),
+        "deal_size_band": t("Deal-size band"),
+        "rep_skill_proxy": t("Rep's conversion on other leads"),
+    }
+
+
+def deal_size_names() -> dict[str, str]:
+    """Deal-size band -> translated name."""
+    return {"small": t("small"), "medium": t("medium"), "large": t("large"), "unknown": t("unknown")}
+
+
+def interval(lo: float, hi: float, *, signed: bool = False) -> str:
+    """'12.0% to 26.0%' (signed: '+12.0% to +26.0%')."""
+    show = fmt.signed_percent if signed else fmt.percent
+    return t("{lo} to {hi}", lo=show(lo), hi=show(hi))
+
+
+def metric_value(metric: str, value: float) -> str:
+    """A metric value in its unit."""
+    if metric == "won_amount":
+        return fmt.money(value, compact=True)
+    if metric in ("attainment", "conversion_rate"):
+        return fmt.percent(value)
+    return fmt.number(value, digits=2)
+
+
+def effects_display(effects: pd.DataFrame, tag_label: Callable[[str], str]) -> pd.DataFrame:
+    """The effects table (analytics.talk_tracks.EFFECT_COLUMNS) with translated headers, one row per tag."""
+    rows = []
+    for r in effects.itertuples():
+        rate_with = f"{fmt.percent(r.raw_rate_treated)} ({interval(r.raw_rate_treated_lo, r.raw_rate_treated_hi)})"
+        rate_without = f"{fmt.percent(r.raw_rate_control)} ({interval(r.raw_rate_control_lo, r.raw_rate_control_hi)})"
+        adjusted = {
+            t("Adjusted lift"): fmt.signed_percent(r.adj_lift),
+            t("95% interval (lift)"): interval(r.adj_lift_lo, r.adj_lift_hi, signed=True),
+            t("Adjusted difference (points)"): fmt.signed_percent(r.adj_diff),
+            t("95% interval (difference)"): interval(r.adj_diff_lo, r.adj_diff_hi, signed=True),
+            t("q-value"): p_text(r.q_value),
+            t("Leads trimmed"): fmt.count(r.n_trimmed),
+        }
+        rows.append(
+            {
+                t("Talk track"): tag_label(r.tag),
+                t("Leads with it"): fmt.count(r.n_treated),
+                t("Leads without it"): fmt.count(r.n_control),
+                t("Conversion with it"): rate_with,
+                t("Conversion without it"): rate_without,
+                t("Raw lift"): fmt.signed_percent(r.raw_lift),
+                **{k: (v if r.reported else "—") for k, v in adjusted.items()},
+                t("Reported"): t("yes") if r.reported else t("no (see the note above)"),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def balance_labels(balance: pd.DataFrame, levels: dict[str, dict[str, str]]) -> list[str]:
+    """'Segment: SMB' for each balance row (``levels``: covariate -> {stored level: display name})."""
+    names = covariate_names()
+    return [
+        f"{names.get(c, c)}: {levels.get(c, {}).get(lv, lv)}" if lv else names.get(c, c)
+        for c, lv in zip(balance["covariate"], balance["level"], strict=True)
+    ]
+
+
+def balance_display(balance: pd.DataFrame) -> pd.DataFrame:
+    """One tag's balance rows (with ``label``) as a formatted table."""
+    return pd.DataFrame(
+        {
+            t("Covariate"): balance["label"],
+            t("Mean with the talk track"): [fmt.number(v, digits=3) for v in balance["mean_treated"]],
+            t("Mean without it"): [fmt.number(v, digits=3) for v in balance["mean_control"]],
+            t("Standardised difference before"): [fmt.number(v, digits=3) for v in balance["smd_before"]],
+            t("Standardised difference after"): [fmt.number(v, digits=3) for v in balance["smd_after"]],
+        }
+    )
+
+
+def drivers_display(effects: pd.DataFrame) -> pd.DataFrame:
+    """The drivers' effects (with ``label``) as a formatted table, one row per metric."""
+    dims = dimension_names()
+    return pd.DataFrame(
+        {
+            t("Metric"): effects["label"],
+            t("Dimension"): [dims[d] for d in effects["dimension"]],
+            t("Top performers better than the median"): [
+                f"{fmt.count(k)} / {fmt.count(n)}" for k, n in zip(effects["k_better"], effects["n_top"], strict=True)
+            ],
+            t("All reps better than the median"): [fmt.percent(v) for v in effects["expected_share"]],
+            t("p-value"): [p_text(v) for v in effects["p_value"]],
+            t("q-value"): [p_text(v) for v in effects["q_value"]],
+            t("Top mean"): [fmt.number(v, digits=2) for v in effects["top_mean"]],
+            t("Others' mean"): [fmt.number(v, digits=2) for v in effects["rest_mean"]],
+            t("Effect per 1 SD"): [fmt.number(v, digits=2) for v in effects["coef_per_sd"]],
+            t("95% interval"): [
+                t("{lo} to {hi}", lo=fmt.number(lo, digits=2), hi=fmt.number(hi, digits=2))
+                for lo, hi in zip(effects["coef_lo"], effects["coef_hi"], strict=True)
+            ],
+            t("Permutation importance"): [fmt.number(v, digits=3) for v in effects["perm_importance"]],
+        }
+    )
+
+
+def profile_display(profile: pd.DataFrame, metric_title: Callable[[str], str]) -> pd.DataFrame:
+    """A rep profile (analytics.talk_tracks.drivers.PROFILE_COLUMNS) as a formatted table."""
+    dims = dimension_names()
+    metrics = profile["metric"]
+
+    def values(col: str) -> list[str]:
+        return [metric_value(m, v) for m, v in zip(metrics, profile[col], strict=True)]
+
+    return pd.DataFrame(
+        {
+            t("Dimension"): [dims[d] for d in profile["dimension"]],
+            t("Metric"): [metric_title(m) for m in metrics],
+            t("Rep"): values("rep_value"),
+            t("Team mean"): values("team_mean"),
+            t("Top-decile mean"): values("top_decile_mean"),
+            t("Median"): values("median"),
+            t("Position among reps"): [fmt.percent(v, digits=0) for v in profile["rep_percentile"]],
+        }
+    )

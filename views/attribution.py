@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 import streamlit as st
 
@@ -11,7 +9,7 @@ from analytics import attribution as attr
 from analytics import lookups
 from analytics.attribution import touch
 from ui import attribution_charts as charts
-from ui import data
+from ui import data, findings
 from ui import format as fmt
 from ui.context import get_context
 from ui.i18n import t
@@ -26,25 +24,9 @@ st.caption(
     t("Leads created {start} to {end}, followed up to the end of the data.", start=fmt.day(f.start), end=fmt.day(f.end))
 )
 
-SPLITS = {"region": t("Region"), "segment": t("Segment"), "quarter": t("Quarter"), "team": t("Team")}
-MODEL_NAMES = {
-    "first": t("First touch"),
-    "last": t("Last touch"),
-    "linear": t("Linear"),
-    "time_decay": t("Time decay"),
-    "position": t("Position-based (U-shaped)"),
-    "w_shaped": t("W-shaped"),
-    "markov": t("Markov chain (removal effect)"),
-    "shapley": t("Shapley value"),
-}
-STEP_NAMES = {
-    "new": t("New"),
-    "contacted": t("Contacted"),
-    "qualified": t("Qualified"),
-    "proposal": t("Proposal"),
-    "negotiation": t("Negotiation"),
-    "won": t("Won"),
-}
+SPLITS = charts.split_names()
+MODEL_NAMES = charts.model_names()
+STEP_NAMES = charts.step_names()
 source_names = data.run(lookups.display_names, "source", ctx.lang)
 channel_names = data.run(lookups.display_names, "channel", ctx.lang)
 dim_names = {
@@ -62,11 +44,6 @@ def source_label(value: str) -> str:
 def group_label(row: pd.Series | dict, cols: list[str]) -> str:
     """'Shanghai · SMB' for the split columns of a row."""
     return " · ".join(str(dim_names.get(c, {}).get(row[c], row[c])) for c in cols)
-
-
-def ratio_text(value: float) -> str:
-    """A ratio such as 3.1 (one decimal)."""
-    return fmt.number(value, digits=1)
 
 
 def baseline_label(value: str) -> str:
@@ -101,27 +78,20 @@ def sources_view() -> None:
         )
 
     st.subheader(t("What stands out"))
-    findings = attr.headlines(table, baseline=baseline)
-    if not findings:
+    headlines = data.run_with(("headlines", f, ctx.scope, by, baseline), attr.headlines, table, baseline=baseline)
+
+    def labels(name: str, value: object) -> str:
+        return group_label(value, cols) if name == "group" else source_label(str(value))  # type: ignore[arg-type]
+
+    if not headlines:
         st.caption(t("No source converts differently from the baseline after adjusting for multiple comparisons."))
-    for finding in findings[:8]:
-        p = finding.params
-        params = {
-            "source": source_label(str(p["source"])),
-            "ratio": ratio_text(p["ratio"]),  # type: ignore[arg-type]
-            "lo": ratio_text(p["lo"]),
-            "hi": ratio_text(p["hi"]),
-        }  # type: ignore[arg-type]
-        if "baseline" in p:
-            params["baseline"] = source_label(str(p["baseline"]))
-        if "group" in p:
-            params["group"] = group_label(p["group"], cols)  # type: ignore[arg-type]
-        st.markdown("- " + t(finding.template, **params))
-    if len(findings) > 8:
-        st.caption(t("{n} more findings in the table below.", n=fmt.count(len(findings) - 8)))
+    for finding in headlines[:8]:
+        findings.bullet(finding, labels)
+    if len(headlines) > 8:
+        st.caption(t("{n} more findings in the table below.", n=fmt.count(len(headlines) - 8)))
 
     st.subheader(t("By lead source"))
-    st.dataframe(source_display(table, cols), hide_index=True, width="stretch")
+    st.dataframe(charts.source_display(table, cols, source_label, dim_names), hide_index=True, width="stretch")
     st.caption(
         t(
             "Conversion = won / leads created, with a 95% Wilson interval; open leads count as not (yet) "
@@ -130,14 +100,13 @@ def sources_view() -> None:
         )
     )
 
-    forest = table[table["ratio_lo"].notna()].copy()
+    forest = charts.forest_frame(
+        table,
+        cols,
+        lambda r: source_label(r["source"]) + (" · " + group_label(r, cols) if cols else ""),
+        attr.FINDING_ALPHA,
+    )
     if not forest.empty:
-        forest["label"] = [
-            source_label(s) + (" · " + group_label(r, cols) if cols else "")
-            for s, (_, r) in zip(forest["source"], forest.iterrows(), strict=True)
-        ]
-        forest = forest.rename(columns={"ratio_to_baseline": "ratio", "ratio_lo": "lo", "ratio_hi": "hi"})
-        forest["significant"] = forest["p_value_holm"] < attr.FINDING_ALPHA
         st.plotly_chart(
             charts.ratio_forest(
                 forest.head(40),
@@ -181,71 +150,7 @@ def sources_view() -> None:
         width="stretch",
     )
     with st.expander(t("Funnel figures")):
-        st.dataframe(funnel_display(funnel), hide_index=True, width="stretch")
-
-
-def interval(lo: float, hi: float, show: object) -> str:
-    """'lo – hi' with a formatter, or a dash when undefined."""
-    if (
-        lo is None
-        or hi is None
-        or (isinstance(lo, float) and math.isnan(lo))
-        or (isinstance(hi, float) and math.isnan(hi))
-    ):
-        return "—"
-    return f"{show(lo)} – {show(hi)}"  # type: ignore[operator]
-
-
-def source_display(table: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
-    """The source table with translated headers and locale-formatted values."""
-    money = lambda v: fmt.money(v, compact=True)  # noqa: E731
-    out = pd.DataFrame({t("Lead source"): [source_label(s) for s in table["source"]]})
-    for c in cols:
-        out[{"region_id": t("Region"), "segment": t("Segment"), "quarter": t("Quarter"), "team_id": t("Team")}[c]] = [
-            dim_names.get(c, {}).get(v, v) for v in table[c]
-        ]
-    out[t("Leads")] = [fmt.count(v) for v in table["leads"]]
-    out[t("Won")] = [fmt.count(v) for v in table["won"]]
-    out[t("Open")] = [fmt.count(v) for v in table["open_leads"]]
-    out[t("Conversion rate")] = [fmt.percent(v) for v in table["conversion_rate"]]
-    out[t("95% interval")] = [
-        interval(lo, hi, fmt.percent) for lo, hi in zip(table["conversion_lo"], table["conversion_hi"], strict=True)
-    ]
-    out[t("Median days to convert")] = [fmt.count(v) for v in table["median_days_to_convert"]]
-    out[t("P75 days to convert")] = [fmt.count(v) for v in table["p75_days_to_convert"]]
-    out[t("Mean won deal")] = [money(v) for v in table["mean_won_amount"]]
-    out[t("Mean 95% interval")] = [
-        interval(lo, hi, money) for lo, hi in zip(table["mean_won_amount_lo"], table["mean_won_amount_hi"], strict=True)
-    ]
-    out[t("Median won deal")] = [money(v) for v in table["median_won_amount"]]
-    out[t("Median 95% interval")] = [
-        interval(lo, hi, money)
-        for lo, hi in zip(table["median_won_amount_lo"], table["median_won_amount_hi"], strict=True)
-    ]
-    out[t("Revenue per lead")] = [fmt.money(v) for v in table["revenue_per_lead"]]
-    out[t("Ratio to baseline")] = [ratio_text(v) for v in table["ratio_to_baseline"]]
-    out[t("Ratio 95% interval")] = [
-        interval(lo, hi, ratio_text) for lo, hi in zip(table["ratio_lo"], table["ratio_hi"], strict=True)
-    ]
-    out[t("p (Holm)")] = [fmt.number(v, digits=4) for v in table["p_value_holm"]]
-    return out
-
-
-def funnel_display(funnel: pd.DataFrame) -> pd.DataFrame:
-    """The funnel with translated headers and formatted rates."""
-    return pd.DataFrame(
-        {
-            t("Lead source"): [source_label(s) for s in funnel["source"]],
-            t("Step"): [STEP_NAMES.get(s, s) for s in funnel["step"]],
-            t("Leads reaching the step"): [fmt.count(v) for v in funnel["reached"]],
-            t("From the previous step"): [fmt.percent(v) for v in funnel["step_rate"]],
-            t("Cumulative"): [fmt.percent(v) for v in funnel["cumulative_rate"]],
-            t("Cumulative 95% interval"): [
-                interval(lo, hi, fmt.percent)
-                for lo, hi in zip(funnel["cumulative_lo"], funnel["cumulative_hi"], strict=True)
-            ],
-        }
-    )
+        st.dataframe(charts.funnel_display(funnel, source_label, STEP_NAMES), hide_index=True, width="stretch")
 
 
 @st.fragment
@@ -276,21 +181,12 @@ def touch_view() -> None:
     half_life = c3.slider(
         t("Time-decay half-life (days)"), 1, 60, int(touch.DEFAULT_HALF_LIFE_DAYS), key="attribution_half_life"
     )
-    first_w = c4.slider(
-        t("Position-based: first-touch weight"),
-        0.0,
-        1.0,
-        touch.DEFAULT_POSITION_WEIGHTS[0],
-        step=0.05,
-        key="attribution_first_weight",
-    )
-    last_w = c4.slider(
-        t("Position-based: last-touch weight"),
-        0.0,
-        1.0,
-        touch.DEFAULT_POSITION_WEIGHTS[1],
-        step=0.05,
-        key="attribution_last_weight",
+    first_w, last_w = (
+        c4.slider(label, 0.0, 1.0, default, step=0.05, key=key)
+        for label, default, key in (
+            (t("Position-based: first-touch weight"), touch.DEFAULT_POSITION_WEIGHTS[0], "attribution_first_weight"),
+            (t("Position-based: last-touch weight"), touch.DEFAULT_POSITION_WEIGHTS[1], "attribution_last_weight"),
+        )
     )
     weights = (round(first_w, 2), round(last_w, 2))
     if sum(weights) > 1 + 1e-9 or sum(weights) <= 0:
@@ -344,21 +240,7 @@ def touch_view() -> None:
     )
     chosen = credits[credits["model"] == model].sort_values("share", ascending=False)
     st.subheader(MODEL_NAMES[model])
-    st.dataframe(
-        pd.DataFrame(
-            {
-                t("Channel"): [channel_names.get(c, c) for c in chosen["channel"]],
-                t("Conversions credited"): [fmt.number(v, digits=1) for v in chosen["conversions_credit"]],
-                t("Revenue credited"): [fmt.money(v, compact=True) for v in chosen["revenue_credit"]],
-                t("Share"): [fmt.percent(v) for v in chosen["share"]],
-                t("95% interval"): [
-                    interval(lo, hi, fmt.percent) for lo, hi in zip(chosen["share_lo"], chosen["share_hi"], strict=True)
-                ],
-            }
-        ),
-        hide_index=True,
-        width="stretch",
-    )
+    st.dataframe(charts.credit_display(chosen, channel_names), hide_index=True, width="stretch")
     if model == "shapley" and result.shapley_sampled:
         st.caption(
             t(

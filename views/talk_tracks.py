@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from analytics import lookups, talk_tracks
 from analytics.periods import Quarter
 from analytics.talk_tracks import drivers
-from ui import data
+from ui import data, findings
 from ui import format as fmt
 from ui import talk_tracks_charts as charts
 from ui.context import get_context
@@ -21,11 +20,7 @@ if ctx.filters is None:
     st.stop()
 f = ctx.filters
 tag_names = data.run(lookups.display_names, "talk_track", ctx.lang)
-DIMENSIONS = {
-    "results": t("Business results"),
-    "behaviour": t("Behaviour quality"),
-    "collaboration": t("Team collaboration"),
-}
+DIMENSIONS = charts.dimension_names()
 
 
 def tag_label(tag: str) -> str:
@@ -44,54 +39,13 @@ def metric_title(metric: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def value_label(key: str, value: str) -> str:
-    """Display name for a finding parameter that holds a stored value."""
-    return tag_label(value) if key == "tag" else metric_label(value)
+def value_label(key: str, value: object) -> str:
+    """Display name for a finding parameter that holds a stored value (a tag or a metric)."""
+    return tag_label(str(value)) if key == "tag" else metric_label(str(value))
 
 
-def interval(lo: float, hi: float, *, signed: bool = False) -> str:
-    """'12.0% to 26.0%' (signed: '+12.0% to +26.0%')."""
-    f_ = fmt.signed_percent if signed else fmt.percent
-    return t("{lo} to {hi}", lo=f_(lo), hi=f_(hi))
-
-
-def metric_value(metric: str, value: float) -> str:
-    """A metric value in its unit."""
-    if metric == "won_amount":
-        return fmt.money(value, compact=True)
-    if metric in ("attainment", "conversion_rate"):
-        return fmt.percent(value)
-    return fmt.number(value, digits=2)
-
-
-def effects_display(effects: pd.DataFrame) -> pd.DataFrame:
-    """The effects table with translated headers and locale-formatted values (one row per tag)."""
-    rows = []
-    for r in effects.itertuples():
-        rate_with = f"{fmt.percent(r.raw_rate_treated)} ({interval(r.raw_rate_treated_lo, r.raw_rate_treated_hi)})"
-        rate_without = f"{fmt.percent(r.raw_rate_control)} ({interval(r.raw_rate_control_lo, r.raw_rate_control_hi)})"
-        adjusted = {
-            t("Adjusted lift"): fmt.signed_percent(r.adj_lift),
-            t("95% interval (lift)"): interval(r.adj_lift_lo, r.adj_lift_hi, signed=True),
-            t("Adjusted difference (points)"): fmt.signed_percent(r.adj_diff),
-            t("95% interval (difference)"): interval(r.adj_diff_lo, r.adj_diff_hi, signed=True),
-            t("q-value"): charts.p_text(r.q_value),
-            t("Leads trimmed"): fmt.count(r.n_trimmed),
-        }
-        rows.append(
-            {
-                t("Talk track"): tag_label(r.tag),
-                t("Leads with it"): fmt.count(r.n_treated),
-                t("Leads without it"): fmt.count(r.n_control),
-                t("Conversion with it"): rate_with,
-                t("Conversion without it"): rate_without,
-                t("Raw lift"): fmt.signed_percent(r.raw_lift),
-                **{k: (v if r.reported else "—") for k, v in adjusted.items()},
-                t("Reported"): t("yes") if r.reported else t("no (see the note above)"),
-            }
-        )
-    return pd.DataFrame(rows)
-
+#: The ``labels`` callback of every finding on this page.
+LABELS = talk_tracks.finding_labels(ctx.lang, value_label)
 
 impact_tab, drivers_tab = st.tabs([t("Talk-track impact"), t("Key drivers of top performers")])
 
@@ -107,7 +61,7 @@ with impact_tab:
         )
     )
     if res.sampled:
-        st.info(charts.finding_text(talk_tracks.sample_note(res), value_label))
+        st.info(findings.text(talk_tracks.sample_note(res), LABELS))
     if res.n_leads and res.open_share > talk_tracks.OPEN_SHARE_WARNING:
         st.warning(
             t(
@@ -117,10 +71,10 @@ with impact_tab:
             )
         )
     if res.message is not None:
-        st.info(charts.finding_text(res.message, value_label))
+        st.info(findings.text(res.message, LABELS))
     else:
         st.subheader(t("What the talk tracks do"))
-        st.markdown("\n".join(f"- {charts.finding_text(fi, value_label)}" for fi in res.findings))
+        st.markdown("\n".join(f"- {findings.text(fi, LABELS)}" for fi in res.findings))
         reported = res.effects[res.effects["reported"]].copy()
         if reported.empty:
             st.info(
@@ -144,7 +98,7 @@ with impact_tab:
                 ),
                 width="stretch",
             )
-        st.dataframe(effects_display(res.effects), hide_index=True, width="stretch")
+        st.dataframe(charts.effects_display(res.effects, tag_label), hide_index=True, width="stretch")
         with st.expander(t("How the adjusted effect is estimated")):
             st.markdown(
                 t(
@@ -186,29 +140,13 @@ with impact_tab:
                 width="stretch",
             )
             bal = res.balance[res.balance["tag"] == tag].copy()
-            names = {
-                "source": t("Source"),
-                "segment": t("Segment"),
-                "region_id": t("Region"),
-                "created_quarter": t("Quarter"),
-                "deal_size_band": t("Deal-size band"),
-                "rep_skill_proxy": t("Rep's conversion on other leads"),
-            }
             levels = {
                 "source": data.run(lookups.display_names, "source", ctx.lang),
                 "segment": dict(data.run(lookups.segments, lang=ctx.lang).set_index("segment")["label"]),
                 "region_id": dict(data.run(lookups.regions, lang=ctx.lang).set_index("region_id")["label"]),
-                "deal_size_band": {
-                    "small": t("small"),
-                    "medium": t("medium"),
-                    "large": t("large"),
-                    "unknown": t("unknown"),
-                },
+                "deal_size_band": charts.deal_size_names(),
             }
-            bal["label"] = [
-                f"{names.get(c, c)}: {levels.get(c, {}).get(lv, lv)}" if lv else names.get(c, c)
-                for c, lv in zip(bal["covariate"], bal["level"], strict=True)
-            ]
+            bal["label"] = charts.balance_labels(bal, levels)
             right.plotly_chart(
                 charts.balance_plot(
                     bal,
@@ -232,19 +170,7 @@ with impact_tab:
                     n=fmt.count(n_trim),
                 )
             )
-            st.dataframe(
-                pd.DataFrame(
-                    {
-                        t("Covariate"): bal["label"],
-                        t("Mean with the talk track"): [fmt.number(v, digits=3) for v in bal["mean_treated"]],
-                        t("Mean without it"): [fmt.number(v, digits=3) for v in bal["mean_control"]],
-                        t("Standardised difference before"): [fmt.number(v, digits=3) for v in bal["smd_before"]],
-                        t("Standardised difference after"): [fmt.number(v, digits=3) for v in bal["smd_after"]],
-                    }
-                ),
-                hide_index=True,
-                width="stretch",
-            )
+            st.dataframe(charts.balance_display(bal), hide_index=True, width="stretch")
 
         diagnostics()
 
@@ -279,10 +205,10 @@ with drivers_tab:
             )
         dres = data.run(drivers.key_drivers, f, ctx.scope, quarter=q, top=top)
         if dres.message is not None:
-            st.info(charts.finding_text(dres.message, value_label))
+            st.info(findings.text(dres.message, LABELS))
         else:
             st.subheader(t("What the top {n} have in common", n=fmt.count(dres.n_top)))
-            st.markdown("\n".join(f"- {charts.finding_text(fi, value_label)}" for fi in dres.findings))
+            st.markdown("\n".join(f"- {findings.text(fi, LABELS)}" for fi in dres.findings))
             st.caption(
                 t(
                     "These are associations among reps, not causes: a metric can go with top results because "
@@ -312,31 +238,7 @@ with drivers_tab:
                 ),
                 width="stretch",
             )
-            st.dataframe(
-                pd.DataFrame(
-                    {
-                        t("Metric"): eff["label"],
-                        t("Dimension"): [DIMENSIONS[d] for d in eff["dimension"]],
-                        t("Top performers better than the median"): [
-                            f"{fmt.count(k)} / {fmt.count(n)}"
-                            for k, n in zip(eff["k_better"], eff["n_top"], strict=True)
-                        ],
-                        t("All reps better than the median"): [fmt.percent(v) for v in eff["expected_share"]],
-                        t("p-value"): [charts.p_text(v) for v in eff["p_value"]],
-                        t("q-value"): [charts.p_text(v) for v in eff["q_value"]],
-                        t("Top mean"): [fmt.number(v, digits=2) for v in eff["top_mean"]],
-                        t("Others' mean"): [fmt.number(v, digits=2) for v in eff["rest_mean"]],
-                        t("Effect per 1 SD"): [fmt.number(v, digits=2) for v in eff["coef_per_sd"]],
-                        t("95% interval"): [
-                            t("{lo} to {hi}", lo=fmt.number(lo, digits=2), hi=fmt.number(hi, digits=2))
-                            for lo, hi in zip(eff["coef_lo"], eff["coef_hi"], strict=True)
-                        ],
-                        t("Permutation importance"): [fmt.number(v, digits=3) for v in eff["perm_importance"]],
-                    }
-                ),
-                hide_index=True,
-                width="stretch",
-            )
+            st.dataframe(charts.drivers_display(eff), hide_index=True, width="stretch")
 
         st.subheader(t("Rep profile"))
         reps = dres.reps.sort_values("rank")
@@ -367,24 +269,6 @@ with drivers_tab:
             ),
             width="stretch",
         )
-        st.dataframe(
-            pd.DataFrame(
-                {
-                    t("Dimension"): [DIMENSIONS[d] for d in prof["dimension"]],
-                    t("Metric"): [metric_title(m) for m in prof["metric"]],
-                    t("Rep"): [metric_value(m, v) for m, v in zip(prof["metric"], prof["rep_value"], strict=True)],
-                    t("Team mean"): [
-                        metric_value(m, v) for m, v in zip(prof["metric"], prof["team_mean"], strict=True)
-                    ],
-                    t("Top-decile mean"): [
-                        metric_value(m, v) for m, v in zip(prof["metric"], prof["top_decile_mean"], strict=True)
-                    ],
-                    t("Median"): [metric_value(m, v) for m, v in zip(prof["metric"], prof["median"], strict=True)],
-                    t("Position among reps"): [fmt.percent(v, digits=0) for v in prof["rep_percentile"]],
-                }
-            ),
-            hide_index=True,
-            width="stretch",
-        )
+        st.dataframe(charts.profile_display(prof, metric_title), hide_index=True, width="stretch")
 
     key_drivers()

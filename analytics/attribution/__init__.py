@@ -1,4 +1,9 @@
-"""Attribution: lead source x conversion cycle x deal value, and multi-touch credit."""
+"""Attribution: lead source x conversion cycle x deal value, and multi-touch credit.
+
+Public API: the lead-source analysis (:mod:`~analytics.attribution.sources`) below, and the
+multi-touch credit models in :mod:`analytics.attribution.touch` (``touch_credit``,
+``compare_models``, ``MODELS``).
+"""
 
 from analytics.attribution.sources import (
     BASELINE_ALL,
@@ -20,6 +25,7 @@ from analytics.attribution.sources import (
     source_table,
     survival_counts,
 )
+from analytics.attribution.touch import MODELS, TOUCH_COLUMNS, compare_models, touch_credit
 
 __all__ = [
     "BASELINE_ALL",
@@ -28,9 +34,12 @@ __all__ = [
     "FINDING_TEMPLATES",
     "FUNNEL_STEPS",
     "GROUP_DIMS",
+    "MODELS",
     "PUBLIC_SOURCES",
     "SOURCE_COLUMNS",
+    "TOUCH_COLUMNS",
     "bootstrap_mean_median",
+    "compare_models",
     "conversion_curves",
     "group_dims",
     "headlines",
@@ -40,4 +49,5 @@ __all__ = [
     "source_funnel",
     "source_table",
     "survival_counts",
+    "touch_credit",
 ]

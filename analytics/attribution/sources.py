@@ -22,29 +22,15 @@ end of the data (docs/methods/attribution.md):
 
 from __future__ import annotations
 
-import argparse
-import sys
-from dataclasses import dataclass, field
-from datetime import date
-from functools import lru_cache
-from importlib import resources
-
 import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
 from analytics.access import Scope
-from analytics.cli.common import (
-    UserError,
-    add_db,
-    add_filters,
-    add_format,
-    cli_scope,
-    emit,
-    filters_from_args,
-    open_store,
-)
+from analytics.attribution._common import sql_text
+from analytics.facts import data_end
 from analytics.filters import Filters, where
+from analytics.findings import Finding
 from analytics.stats import CONFIDENCE, holm, safe_ratio, wilson
 from analytics.store import Store
 
@@ -90,31 +76,6 @@ SOURCE_COLUMNS = (
     "ratio_hi",
     "p_value_holm",
 )
-
-
-@dataclass(frozen=True)
-class Finding:
-    """A plain-language headline: an English template and its raw parameters.
-
-    The page translates ``template`` and formats each parameter (``source`` is a stored
-    source value, ``group`` a description of the split, ratios are plain numbers).
-    """
-
-    template: str
-    params: dict[str, object] = field(default_factory=dict)
-
-
-@lru_cache(maxsize=8)
-def sql_text(name: str) -> str:
-    """The text of ``analytics/attribution/sql/<name>.sql`` (SQL models with ``{where}`` slots)."""
-    return (resources.files("analytics.attribution") / "sql" / f"{name}.sql").read_text("utf-8")
-
-
-def data_end(store: Store) -> date:
-    """The last day of the data: the latest lead creation or close date (today when empty)."""
-    # two plain maxima come from the column statistics (0.5 ms at 10M leads, not a 40 ms scan)
-    value = store.scalar("SELECT greatest(max(closed_at), max(created_at)) FROM leads")
-    return pd.Timestamp(value).date() if value is not None else date.today()
 
 
 def lead_sources(store: Store) -> list[str]:
@@ -552,15 +513,21 @@ FINDING_TEMPLATES = (
     "{group}: {source} leads convert {ratio}x ({lo}-{hi}x) as often as {baseline} leads",
 )
 
+#: How the headline ratios and p-value are formatted (the other parameters are stored values).
+HEADLINE_KINDS = {"ratio": "number1", "lo": "number1", "hi": "number1", "p": "p"}
+
 
 def headlines(table: pd.DataFrame, *, baseline: str = BASELINE_PUBLIC, alpha: float = FINDING_ALPHA) -> list[Finding]:
     """One plain-language finding per row whose ratio differs from 1 after Holm's adjustment.
 
-    Templates (:data:`FINDING_TEMPLATES`, English, translated by the page) read like
+    Templates (:data:`FINDING_TEMPLATES`, English, translated when rendered) read like
     ``"{source} leads convert {ratio}x ({lo}-{hi}x) as often as public-channel leads"``, with
     ``{group}: `` in front when the table is split (``group`` is then a dict of the split
     columns' values) and ``{baseline}`` (a source value) when the baseline is one source.
-    Params also carry ``p`` (Holm-adjusted). Ordered by ratio, largest first.
+    Params also carry ``p`` (Holm-adjusted). The ratios are shown with one decimal
+    (:data:`HEADLINE_KINDS`); ``source``, ``baseline`` and ``group`` are stored values that
+    :func:`analytics.findings.render` passes to its ``labels`` callback. Ordered by ratio,
+    largest first.
     """
     if table.empty:
         return []
@@ -581,103 +548,5 @@ def headlines(table: pd.DataFrame, *, baseline: str = BASELINE_PUBLIC, alpha: fl
         if group_cols:
             params["group"] = {c: row[c] for c in group_cols}
         template = FINDING_TEMPLATES[2 * ("public", "all", "source").index(kind) + bool(group_cols)]
-        findings.append(Finding(template, params))
+        findings.append(Finding(template, params, kinds=dict(HEADLINE_KINDS)))
     return findings
-
-
-# -- CLI ----------------------------------------------------------------------------------------
-
-
-def _parse_weights(text: str) -> tuple[float, float]:
-    parts = [p.strip() for p in text.split(",")]
-    try:
-        first, last = (float(p) for p in parts)
-    except ValueError as exc:
-        raise ValueError(f"--position '{text}' must be two numbers such as 0.4,0.4 (first, last touch).") from exc
-    return first, last
-
-
-def _cmd_sources(args: argparse.Namespace) -> int:
-    store = open_store(args.db)
-    filters = filters_from_args(args, store)
-    dims = group_dims(args.by)
-    if args.baseline not in (BASELINE_PUBLIC, BASELINE_ALL):
-        known = lead_sources(store)
-        if args.baseline not in known:
-            raise UserError(
-                f"--baseline '{args.baseline}' is not a lead source in the store; use public, all or one of: "
-                f"{', '.join(known)}."
-            )
-    table = source_table(store, filters, cli_scope(args), by=dims, baseline=args.baseline)
-    cols = [GROUP_DIMS[d][1] for d in dims]
-    emit(table if args.detail else table[[*cols, *SOURCE_COLUMNS]], args.format, args.out)
-    return 0
-
-
-def _cmd_touch(args: argparse.Namespace) -> int:
-    from analytics.attribution import touch
-
-    store = open_store(args.db)
-    filters = filters_from_args(args, store)
-    frame = touch.touch_credit(
-        store,
-        filters,
-        cli_scope(args),
-        model=args.model,
-        value=args.value,
-        half_life_days=args.half_life,
-        position_weights=_parse_weights(args.position),
-        bootstrap_reps=args.bootstrap,
-        seed=args.seed,
-    )
-    if frame["share_se_sampling"].notna().any():
-        print(
-            f"note: more than {touch.SHAPLEY_EXACT_MAX} channels, so Shapley values are sampled "
-            f"({touch.SHAPLEY_PERMUTATIONS} permutations); the largest sampling standard error of a share is "
-            f"{frame['share_se_sampling'].max():.4f}.",
-            file=sys.stderr,
-        )
-    emit(frame[list(touch.TOUCH_COLUMNS)], args.format, args.out)
-    return 0
-
-
-def register(sub: argparse._SubParsersAction) -> None:
-    """Add ``attribution sources`` and ``attribution touch``."""
-    from analytics.attribution.touch import BOOTSTRAP_REPS as TOUCH_REPS
-    from analytics.attribution.touch import DEFAULT_HALF_LIFE_DAYS, MODELS, VALUES
-
-    group = sub.add_parser("attribution", help="lead sources x conversion x cycle x deal value; multi-touch credit")
-    commands = group.add_subparsers(dest="attribution_command", required=True, metavar="SUBCOMMAND")
-
-    p = commands.add_parser("sources", help="one row per lead source (and split): conversion, days, value, ratio")
-    add_db(p)
-    add_filters(p)
-    add_format(p)
-    p.add_argument(
-        "--by",
-        default="source",
-        help="comma-separated split: source plus region, segment, team, quarter (source is always included)",
-    )
-    p.add_argument(
-        "--baseline",
-        default=BASELINE_PUBLIC,
-        help="what each source is compared with: public (pooled public channels), all, or a source value",
-    )
-    p.add_argument(
-        "--detail", action="store_true", help="every column (P75 days, deal-value intervals, open leads, raw p-values)"
-    )
-    p.set_defaults(func=_cmd_sources)
-
-    p = commands.add_parser("touch", help="one row per channel: credit under a multi-touch model, with intervals")
-    add_db(p)
-    add_filters(p)
-    add_format(p)
-    p.add_argument("--model", required=True, choices=MODELS, help="attribution model")
-    p.add_argument("--value", choices=VALUES, default="conversions", help="what the share is computed on")
-    p.add_argument("--half-life", type=float, default=DEFAULT_HALF_LIFE_DAYS, help="time_decay half-life in days")
-    p.add_argument("--position", default="0.4,0.4", help="position model: first,last touch weights")
-    p.add_argument(
-        "--bootstrap", type=int, default=TOUCH_REPS, help="bootstrap replicates for the intervals (0 = none)"
-    )
-    p.add_argument("--seed", type=int, default=0, help="bootstrap seed")
-    p.set_defaults(func=_cmd_touch)

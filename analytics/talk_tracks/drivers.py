@@ -37,10 +37,10 @@ from threadpoolctl import threadpool_limits
 
 from analytics.access import Scope
 from analytics.filters import Filters, where
+from analytics.findings import Finding
 from analytics.periods import Quarter
 from analytics.stats import CONFIDENCE, benjamini_hochberg, safe_ratio
 from analytics.store import Store
-from analytics.talk_tracks.effects import Finding
 
 #: metric -> (dimension, higher is better, English label). needs_discovery_score comes from
 #: the calls table (mean over the rep's calls in the quarter); the rest from rep_metrics.

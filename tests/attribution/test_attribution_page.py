@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -18,7 +19,7 @@ from analytics.cli.common import main
 from analytics.filters import Filters
 from analytics.store import Store
 from tests.apptest import open_page
-from tests.test_attribution import add_org, hand_store
+from tests.attribution.test_attribution import add_org, hand_store
 from ui import format as fmt
 
 PAGE = "views/attribution.py"
@@ -196,3 +197,41 @@ def test_hand_store_cli_matches_hand_numbers(tmp_path, capsys):
     assert rows["referral"]["ratio_to_baseline"] == pytest.approx(3.0)
     assert (rows["website"]["leads"], rows["website"]["won"], rows["website"]["median_days_to_convert"]) == (8, 2, 10)
     assert rows["website"]["ratio_lo"] is None  # the baseline itself: JSON null
+
+
+CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def assert_chinese_header(out: str) -> list[str]:
+    """Every word of the table's header line holds a Chinese character (no English header)."""
+    header = out.splitlines()[0].split()
+    assert header and all(CJK.search(word) for word in header), header
+    return header
+
+
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["sources", "--quarter", "2025Q1"], {"来源", "转化率", "转化天数中位数", "相对基准倍数"}),
+        (
+            ["sources", "--quarter", "2025Q1", "--detail", "--by", "source,region,segment,team,quarter"],
+            {"区域", "团队", "转化天数第75百分位", "Holm校正p值"},
+        ),
+        (["touch", "--quarter", "2025Q1", "--model", "markov", "--bootstrap", "10"], {"渠道", "归因份额"}),
+    ],
+    ids=["sources", "sources-detail", "touch"],
+)
+def test_cli_table_headers_are_chinese_with_lang_zh(demo_db_path, capsys, args, expected):
+    code = main(["--lang", "zh", "attribution", *args, "--db", str(demo_db_path), "--format", "table"])
+    out = capsys.readouterr().out
+    assert code == 0
+    header = assert_chinese_header(out)
+    assert expected <= set(header)
+    # csv keeps the stable English column names in any language
+    code = main(["--lang", "zh", "attribution", *args, "--db", str(demo_db_path), "--format", "csv"])
+    columns = capsys.readouterr().out.splitlines()[0].split(",")
+    assert code == 0
+    if args[0] == "touch":
+        assert columns == list(touch.TOUCH_COLUMNS)
+    else:
+        assert columns[0] == "source" and set(attr.SOURCE_COLUMNS) <= set(columns)

@@ -11,10 +11,11 @@ import numpy as np
 import pytest
 
 from analytics.access import Scope
+from analytics.attribution import chain
 from analytics.attribution import touch as at
 from analytics.filters import Filters
 from analytics.store import Store
-from tests.test_attribution import WINDOW, add_lead, hand_store
+from tests.attribution.test_attribution import WINDOW, add_lead, hand_store
 
 LEADER = Scope.leader()
 
@@ -144,14 +145,14 @@ def test_chain_values_match_the_fundamental_matrix_and_removal_effects_are_never
     counts, rev = at._chain_inputs(
         j, at._setup(j, ("markov",), 7, (0.4, 0.4), 12, 10, 0), j.row_journeys[None, :], np.ones((1, j.n_conversions))
     )
-    masks = at._all_masks(k)
+    masks = chain._all_masks(k)
     values = at.chain_values(counts, rev, masks)[0]
     for m in range(0, 2**k, 7):
         expected = worth_by_inverse(j, {i for i in range(k) if masks[m, i]})
         assert values[m] == pytest.approx(expected)
     assert values[-1, 0] == pytest.approx(j.n_conversions / j.n_journeys)  # the chain reproduces the rate
     assert values[-1, 1] == pytest.approx(j.revenue / j.n_journeys)
-    re = at.removal_effects(at.chain_values(counts, rev, at._removal_masks(k)))
+    re = at.removal_effects(at.chain_values(counts, rev, chain._removal_masks(k)))
     assert (re >= 0).all() and (re <= 1).all()
     first, second = at.credit(j, "markov", bootstrap_reps=20), at.credit(j, "markov", bootstrap_reps=20)
     assert first.equals(second)  # deterministic, intervals included

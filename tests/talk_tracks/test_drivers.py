@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -208,3 +209,30 @@ def test_cli_drivers_too_few_reps_and_bad_options(demo_db_path, capsys):
     assert code == 2 and "is not a quarter" in err
     code, _, err = run_cli(capsys, "drivers", "--db", str(demo_db_path), "--top", "0")
     assert code == 2 and "--top 0" in err
+
+
+CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--table", "effects"], ["--table", "reps"], ["--table", "findings"], ["--profile", "FIRST"]],
+    ids=["effects", "reps", "findings", "profile"],
+)
+def test_cli_table_headers_are_chinese_with_lang_zh(demo_db_path, demo_store, capsys, args):
+    rep = drivers.rep_table(demo_store, Q3, LEADER)["rep_id"].iloc[0]
+    args = [rep if a == "FIRST" else a for a in args]
+    base = ["drivers", "--db", str(demo_db_path), "--quarter", "2025Q3", "--boot", "20", *args]
+    code, out, _ = run_cli(capsys, "--lang", "zh", *base, "--format", "table")
+    header = out.splitlines()[0].split()
+    assert code == 0 and header and all(CJK.search(word) for word in header), header
+    code, out, _ = run_cli(capsys, "--lang", "zh", *base, "--format", "csv")
+    frame = pd.read_csv(io.StringIO(out))
+    assert code == 0 and all(c.isascii() for c in frame.columns)
+    expected = {
+        "effects": list(drivers.EFFECT_COLUMNS),
+        "findings": ["statement"],
+        "profile": list(drivers.PROFILE_COLUMNS),
+    }.get(args[-1] if args[0] == "--table" else "profile")
+    if expected:
+        assert list(frame.columns) == expected

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import re
 from datetime import date
 
 import numpy as np
@@ -308,14 +309,14 @@ def analytics_templates() -> list[str]:
     """Finding templates (first argument of Finding(...), or assigned to ``template``) and metric labels."""
     import ast
 
-    from analytics.talk_tracks import drivers, effects
+    from analytics.talk_tracks import drivers, effects, estimator, leads, statements
 
     found = [
         tt.ADJUSTED_FOR,
         *(m[2] for m in drivers.DRIVER_METRICS.values()),
         *(m[1] for m in drivers.RESULT_METRICS.values()),
     ]
-    for module in (effects, drivers):
+    for module in (effects, statements, estimator, leads, drivers):
         for node in ast.walk(ast.parse(open(module.__file__, encoding="utf-8").read())):
             if (
                 isinstance(node, ast.Call)
@@ -434,7 +435,7 @@ def test_cli_says_when_it_analysed_a_sample(demo_db_path, demo_store, capsys):
     code, _, err = run_cli(
         capsys, "talk-tracks", "--db", str(demo_db_path), "--quarter", "2025Q2", "--max-leads", str(n_closed // 3)
     )
-    assert code == 0 and f"note: The selection has {n_closed} closed leads;" in err and "random sample" in err
+    assert code == 0 and f"note: The selection has {n_closed:,} closed leads;" in err and "random sample" in err
     code, _, err = run_cli(capsys, "talk-tracks", "--db", str(demo_db_path), "--quarter", "2025Q2", "--max-leads", "0")
     assert code == 0 and "random sample" not in err
 
@@ -451,3 +452,26 @@ def test_cli_says_when_it_analysed_a_sample(demo_db_path, demo_store, capsys):
 def test_cli_rejects_bad_options(demo_db_path, capsys, args, message):
     code, _, err = run_cli(capsys, "talk-tracks", "--db", str(demo_db_path), *args)
     assert code == 2 and err.startswith("error:") and message in err
+
+
+CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+@pytest.mark.parametrize("table", ["effects", "balance", "overlap", "findings"])
+def test_cli_table_headers_are_chinese_with_lang_zh(demo_db_path, capsys, table):
+    args = ["talk-tracks", "--db", str(demo_db_path), "--quarter", "2025Q2", "--boot", "10", "--table", table]
+    code, out, _ = run_cli(capsys, "--lang", "zh", *args, "--format", "table")
+    header = out.splitlines()[0].split()
+    assert code == 0 and header and all(CJK.search(word) for word in header), header
+    code, out, _ = run_cli(capsys, "--lang", "zh", *args, "--format", "csv")
+    frame = pd.read_csv(io.StringIO(out))
+    assert code == 0 and all(c.isascii() for c in frame.columns)
+    if table == "effects":
+        assert list(frame.columns) == list(tt.EFFECT_COLUMNS)
+    if table == "findings":
+        # the statements follow --lang, the adjusted-for phrase included; tags stay identifiers
+        assert list(frame.columns) == ["tag", "statement"]
+        assert all(CJK.search(s) for s in frame["statement"])
+        assert any(
+            "来源、客户细分、区域、季度、金额档位和销售" in s and "product_scenario" in s for s in frame["statement"]
+        )

@@ -13,11 +13,11 @@ from analytics import lookups
 from analytics import talk_tracks as tt
 from analytics.access import Scope
 from analytics.filters import Filters
+from analytics.findings import render
 from analytics.talk_tracks import drivers
 from analytics.talk_tracks import effects as tt_effects
 from tests.apptest import open_page
 from ui import format as fmt
-from ui import talk_tracks_charts as charts
 
 PAGE = "views/talk_tracks.py"
 QUARTER = "2025Q2"
@@ -58,7 +58,7 @@ def test_page_shows_the_analytics_values(demo_db_path, demo_store, monkeypatch, 
     headlines = next(m.value for m in at.markdown if m.value.startswith("- "))
     i = res.effects["tag"].tolist().index("product_scenario")
     label = lambda key, value: names.get(value, value) if key == "tag" else t(drivers.metric_label(value))  # noqa: E731
-    assert charts.finding_text(res.findings[i], label) in headlines
+    assert render(res.findings[i], lang, labels=tt.finding_labels(lang, label)) in headlines
     assert fmt.signed_percent(res.effects.iloc[i]["raw_lift"], lang=lang) in headlines
     # drivers: the quarter's top decile, one row per metric
     d = drivers.key_drivers(demo_store, f, LEADER, quarter=QUARTER)
@@ -113,7 +113,7 @@ def test_a_sampled_selection_says_so_and_shows_the_sample_figures(demo_db_path, 
     assert not at.exception
     res = tt.impact(demo_store, f, LEADER)  # the same sample
     assert res.sampled and res.n_closed == n_closed
-    note = charts.finding_text(tt.sample_note(res), lambda key, value: value)
+    note = render(tt.sample_note(res), lang)
     assert note in [i.value for i in at.info]
     assert fmt.count(res.n_leads, lang=lang) in note and fmt.count(n_closed, lang=lang) in note
     t = lambda s: ui.i18n.t(s, lang=lang)  # noqa: E731
