@@ -84,3 +84,27 @@ def iso_week_label(day: date) -> str:
     """``2025-W32`` for any day in that ISO week."""
     year, week, _ = day.isocalendar()
     return f"{year}-W{week:02d}"
+
+
+def half_of(quarter: str) -> str:
+    """The half-year of a quarter label: ``2025Q3`` -> ``2025H2``."""
+    q = Quarter.parse(quarter)
+    return f"{q.year}H{1 if q.q <= 2 else 2}"
+
+
+def half_quarters(half: str) -> tuple[str, ...]:
+    """The two quarters of a half-year (``2025H2`` -> 2025Q3, 2025Q4); ValueError when malformed."""
+    start, end = parse_half(half)
+    return tuple(str(q) for q in quarters_between(start, end))
+
+
+def previous_half(half: str) -> str:
+    """The half-year before ``half``: ``2025H2`` -> ``2025H1``; ``2025H1`` -> ``2024H2``."""
+    start, _ = parse_half(half)
+    return f"{start.year - 1}H2" if start.month == 1 else f"{start.year}H1"
+
+
+def half_key(half: str) -> tuple[int, int]:
+    """Sort key of a half-year label (``2025H2`` -> ``(2025, 2)``); ValueError when malformed."""
+    start, _ = parse_half(half)
+    return start.year, 1 if start.month == 1 else 2

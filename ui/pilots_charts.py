@@ -112,6 +112,12 @@ def mde_curve(mde_by_post: pd.DataFrame, effect: float, labels: dict[str, str]) 
     return _layout(fig, labels["title"], labels["x"], labels["y"])
 
 
-def audit_figures(result: audit.AuditResult, translate: Callable[[str], str]) -> dict[str, go.Figure]:
-    """The health-audit charts (keys: cost, bands, attainment, satisfaction, growth, side)."""
-    return audit.audit_figures(result, translate)  # type: ignore[return-value]
+def audit_figures(
+    result: audit.AuditResult, translate: Callable[..., str], *, symbol: str | None = None
+) -> dict[str, go.Figure]:
+    """The health-audit charts (keys: cost, bands, attainment, satisfaction, growth, side).
+
+    ``translate(msgid, **params)`` gives the page's labels; ``symbol`` the currency symbol of
+    the money axes (default: the configured display currency).
+    """
+    return audit.audit_figures(result, translate, symbol=symbol)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from datetime import date
 from html import escape as html_escape
 
@@ -13,10 +14,13 @@ import pytest
 import statsmodels.formula.api as smf
 from scipy import stats as sps
 
-from analytics import audit, demo, incentives
+from analytics import audit, demo, incentives, periods
+from analytics import format as fmtlib
 from analytics.access import Scope
 from analytics.cli.common import main as cli_main
 from analytics.filters import Filters
+from analytics.findings import render
+from analytics.i18n import catalogue
 from analytics.incentives import plans
 from analytics.store import Store
 
@@ -172,11 +176,12 @@ def test_psi_and_mean_interval_by_hand():
 
 
 def test_half_helpers():
-    assert audit.half_quarters("2025H2") == ("2025Q3", "2025Q4")
-    assert audit.previous_half("2025H1") == "2024H2" and audit.previous_half("2025H2") == "2025H1"
-    assert audit.half_of("2024Q2") == "2024H1"
+    assert periods.half_quarters("2025H2") == ("2025Q3", "2025Q4")
+    assert periods.previous_half("2025H1") == "2024H2" and periods.previous_half("2025H2") == "2025H1"
+    assert periods.half_of("2024Q2") == "2024H1"
+    assert sorted(["2025H1", "2024H2", "2025H2"], key=periods.half_key) == ["2024H2", "2025H1", "2025H2"]
     with pytest.raises(ValueError, match="not a half-year"):
-        audit.half_quarters("2025H3")
+        periods.half_quarters("2025H3")
 
 
 # -- the audit on the demo store -------------------------------------------------------------
@@ -316,15 +321,14 @@ def test_report_is_self_contained_and_translated(result):
         assert "<script src=" not in html and "<link " not in html  # nothing fetched from the network
         assert "Plotly.newPlot" in html and len(html) > 3_000_000  # plotly.js is inlined
     assert "Incentive system health audit 2025H2" in en and "激励体系健康体检 2025H2" in zh
-    fmt_en, fmt_zh = audit.formatter("en"), audit.formatter("zh")
     cost = result.half_row()["incentive_cost"]
-    assert fmt_en(cost, "money") in en and fmt_zh(cost, "money") in zh
+    assert fmtlib.money(cost, lang="en", compact=True) in en and fmtlib.money(cost, lang="zh", compact=True) in zh
     for f in result.findings:
-        assert html_escape(f.render(audit.translator("zh"), fmt_zh)) in zh
+        assert html_escape(render(f, "zh")) in zh
 
 
 def test_every_audit_message_has_a_chinese_translation():
-    zh = audit.catalogue("zh")
+    zh = catalogue("zh")
     ids = [audit.ROI_DEFINITION, *audit.SIDE_EFFECT_TEMPLATES.values(), *[lbl for _, lbl, _ in audit.REPORT_COLUMNS]]
     assert not [m for m in ids if m not in zh]
 
@@ -385,7 +389,7 @@ def test_findings_and_report_text_are_translated_with_matching_placeholders(path
 
     from tests.conftest import ROOT
 
-    zh = audit.catalogue("zh")
+    zh = catalogue("zh")
     files = sorted((ROOT / path).glob("*.py")) if (ROOT / path).is_dir() else [ROOT / path]
     ids = [m for f in files for m in _literal_messages(f.relative_to(ROOT).as_posix())]
     assert ids, path
@@ -393,3 +397,35 @@ def test_findings_and_report_text_are_translated_with_matching_placeholders(path
     assert not missing, missing
     placeholder = re.compile(r"{(\w+)}")
     assert not [m for m in ids if set(placeholder.findall(m)) != set(placeholder.findall(zh[m]))]
+
+
+# -- one formatter: the configured currency ---------------------------------------------------
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_report_shows_the_configured_currency(result, monkeypatch, lang):
+    monkeypatch.setenv("LAB_CURRENCY", "USD")
+    html = audit.report_html(result, lang=lang, generated=date(2026, 1, 5))
+    assert "¥" not in html
+    cost = fmtlib.money(result.half_row()["incentive_cost"], lang=lang, compact=True)
+    assert cost.startswith("$") and cost in html  # the findings and the period table
+    revenue = fmtlib.money(result.quarterly["revenue"].iloc[-1], lang=lang, compact=True)
+    assert revenue.startswith("$") and revenue in html
+    axis = "Cost ($)" if lang == "en" else "成本（$）"
+    assert json.dumps(axis)[1:-1] in html  # the chart's money axis (figure JSON escapes non-ASCII)
+    monkeypatch.setenv("LAB_CURRENCY", "CNY")
+    assert "¥" in audit.report_html(result, lang=lang, generated=date(2026, 1, 5))
+
+
+# -- CLI tables in Chinese -----------------------------------------------------------------------
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+@pytest.mark.parametrize("table", ["quarterly", "halves", "side_effects"])
+def test_cli_audit_table_headers_are_chinese_and_csv_stays_english(demo_db_path, capsys, result, table):
+    argv = ["audit", "--db", str(demo_db_path), "--half", "2025H2", "--table", table]
+    assert cli_main(["--lang", "zh", *argv, "--format", "table"]) == 0
+    header = capsys.readouterr().out.splitlines()[0].split()
+    assert len(header) == len(getattr(result, table).columns)
+    assert all(_CJK.search(token) for token in header), header
+    assert cli_main(["--lang", "zh", *argv, "--format", "csv"]) == 0
+    columns = capsys.readouterr().out.splitlines()[0].split(",")
+    assert columns == list(getattr(result, table).columns)  # the stable English names

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import re
 
 import numpy as np
 import pytest
@@ -13,7 +14,7 @@ from scipy.optimize import minimize
 from analytics import demo, pilots
 from analytics.access import Scope
 from analytics.cli.common import main as cli_main
-from analytics.pilots import evaluation as pilots_evaluation
+from analytics.pilots import sdid as pilots_sdid
 from analytics.store import Store
 
 LEADER = Scope.leader()
@@ -25,7 +26,7 @@ def test_simplex_projection_matches_a_brute_force_qp():
     v = rng.normal(size=(5, 6))
     mask = np.ones_like(v, dtype=bool)
     mask[0, [1, 4]] = False
-    w = pilots_evaluation._project_simplex(v, mask)
+    w = pilots_sdid._project_simplex(v, mask)
     for b in range(len(v)):
         idx = np.flatnonzero(mask[b])
         res = minimize(
@@ -132,11 +133,11 @@ def test_permutation_interval_and_p_value_by_enumeration():
 
 def test_placebo_sets_enumerate_when_few_and_sample_when_many():
     pool = np.arange(10, 16)
-    sets = pilots_evaluation._placebo_sets(pool, 2, 100, seed=0)
+    sets = pilots_sdid._placebo_sets(pool, 2, 100, seed=0)
     assert sorted(sets) == sorted(itertools.combinations(range(10, 16), 2))
-    many = pilots_evaluation._placebo_sets(np.arange(40), 3, 50, seed=0)
+    many = pilots_sdid._placebo_sets(np.arange(40), 3, 50, seed=0)
     assert len(many) == 50 and len(set(many)) == 50
-    assert pilots_evaluation._placebo_sets(np.arange(2), 2, 10, seed=0) == []
+    assert pilots_sdid._placebo_sets(np.arange(2), 2, 10, seed=0) == []
 
 
 def test_too_short_panel_gives_nan_not_an_error():
@@ -222,6 +223,60 @@ def test_too_little_data_gives_a_finding_not_an_exception(tiny):
     assert not r.ok and r.findings[0].level == "warning"
     assert "Too little data" in r.findings[0].template
     assert r.to_dict()["effect"] is None and r.to_dict()["series"] == []
+
+
+# -- which quarters count as before and after the start ------------------------------------
+QUARTERS = ["2024Q3", "2024Q4", "2025Q1", "2025Q2", "2025Q3", "2025Q4"]
+#: Pilot team T1 and control team T2, one rep each; gaps T1 - T2 per quarter: 2, 3, 1, 9, 10, 8.
+PILOT_VALUES = [10.0, 12.0, 11.0, 20.0, 22.0, 21.0]
+CONTROL_VALUES = [8.0, 9.0, 10.0, 11.0, 12.0, 13.0]
+
+
+@pytest.fixture
+def two_teams(empty_store):
+    s = empty_store
+    s.execute("INSERT INTO regions VALUES ('R1', 'East')")
+    s.execute(
+        "INSERT INTO teams VALUES ('T1', 'A', 'R1', 'field', true, '2025Q2'), ('T2', 'B', 'R1', 'field', false, NULL)"
+    )
+    s.execute(
+        "INSERT INTO reps VALUES ('S1', 'Ann', 'T1', 'field', '2020-01-01', 10000, NULL),"
+        " ('S2', 'Bo', 'T2', 'field', '2020-01-01', 10000, NULL)"
+    )
+    for rep, values in (("S1", PILOT_VALUES), ("S2", CONTROL_VALUES)):
+        for q, v in zip(QUARTERS, values, strict=True):
+            s.execute("INSERT INTO rep_metrics VALUES (?, ?, 'collaboration_score', ?, NULL)", [rep, q, v])
+    return s
+
+
+def test_split_periods_puts_the_start_quarter_after():
+    pre, post = pilots.split_periods(QUARTERS, "2025Q2")
+    assert pre == ["2024Q3", "2024Q4", "2025Q1"]
+    assert post == ["2025Q2", "2025Q3", "2025Q4"]
+    assert pilots.split_periods(QUARTERS, "2024Q3") == ([], QUARTERS)
+    assert pilots.split_periods(QUARTERS, "2026Q1") == (QUARTERS, [])
+
+
+@pytest.mark.parametrize(
+    "start, n_pre, effect",
+    [
+        # mean post gap - mean pre gap, by hand from the gaps 2, 3, 1 | 9, 10, 8
+        ("2025Q2", 3, (9 + 10 + 8) / 3 - (2 + 3 + 1) / 3),  # 9 - 2 = 7
+        # one quarter later: 2, 3, 1, 9 | 10, 8
+        ("2025Q3", 4, (10 + 8) / 2 - (2 + 3 + 1 + 9) / 4),  # 9 - 3.75 = 5.25
+        # one quarter earlier: 2, 3 | 1, 9, 10, 8
+        ("2025Q1", 2, (1 + 9 + 10 + 8) / 4 - (2 + 3) / 2),  # 7 - 2.5 = 4.5
+    ],
+)
+def test_the_start_quarter_is_the_first_post_quarter_of_the_estimate(two_teams, start, n_pre, effect):
+    r = pilots.evaluate_pilot(
+        two_teams, None, LEADER, teams=("T1",), start=start, metric="collaboration_score", method="did"
+    )
+    assert list(r.series["quarter"]) == QUARTERS
+    assert list(r.series.loc[r.series["period"] == "pre", "quarter"]) == QUARTERS[:n_pre]
+    assert list(r.series.loc[r.series["period"] == "post", "quarter"]) == QUARTERS[n_pre:]
+    assert r.effect == pytest.approx(effect, abs=1e-9)
+    assert list(r.controls["team_id"]) == ["T2"]
 
 
 # -- the planted demo pilot ---------------------------------------------------------------
@@ -360,6 +415,23 @@ def test_cli_pilot_too_short_is_empty_but_valid(demo_db_path, capsys):
     code = cli_main(["pilot", "--db", str(demo_db_path), "--start", "2024Q2", "--format", "csv"])
     assert code == 0
     assert capsys.readouterr().out.startswith("quarter,period,treated,control,effect")
+
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def test_cli_pilot_table_in_chinese_and_csv_in_english(demo_db_path, capsys):
+    argv = ["pilot", "--db", str(demo_db_path), "--teams", "T002,T006", "--start", "2025Q2", "--placebos", "50"]
+    assert cli_main(["--lang", "zh", *argv, "--format", "table"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    summary = [line.split(":")[0] for line in lines[:11]]  # ten summary fields and the controls
+    assert all(_CJK.search(label) for label in summary), summary
+    header = lines[12].split()  # the per-quarter series after a blank line
+    assert len(header) == 7 and all(_CJK.search(token) for token in header), header
+    assert any(_CJK.search(line) for line in lines[-3:])  # the findings are rendered in Chinese
+    assert cli_main(["--lang", "zh", *argv, "--format", "csv"]) == 0
+    columns = capsys.readouterr().out.splitlines()[0]
+    assert columns == "quarter,period,treated,control,effect,effect_lo,effect_hi"
 
 
 # -- statistical validity (slow) -------------------------------------------------------------

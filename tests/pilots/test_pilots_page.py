@@ -124,3 +124,18 @@ def test_audit_section_shows_the_analytics_values(demo_db_path, demo_store, lang
     assert m[LABELS[lang]["threshold"]] == fmt.percent(row["share_threshold"], lang=lang)
     assert len(at.warning) >= 1  # the planted side effect is flagged
     assert len(at.get("plotly_chart")) == 6
+
+
+def test_audit_section_shows_the_configured_currency(demo_db_path, demo_store, lang_default, monkeypatch):
+    lang_default("en")
+    monkeypatch.setenv("LAB_CURRENCY", "USD")
+    at = open_page(demo_db_path, "views/pilots.py")
+    at.radio(key="pilots_section").set_value("audit").run()
+    assert not at.exception
+    r = audit.health_audit(demo_store, _default_filters(demo_store), Scope.leader(), half="2025H2", side_window="half")
+    cost = _metrics(at)["Incentive cost"]
+    assert cost == fmt.money(r.half_row()["incentive_cost"], lang="en", compact=True) and cost.startswith("$")
+    shown = [*_metrics(at).values(), *(b.value for b in (*at.info, *at.warning, *at.success))]
+    shown += [str(v) for df in at.dataframe for v in df.value.to_numpy().ravel()]
+    assert not [s for s in shown if "¥" in s]
+    assert any("$" in s for s in shown[5:])  # the findings and the period table too
