@@ -12,10 +12,13 @@ import pandas as pd
 
 from analytics import incentives
 from analytics.access import Scope
+from analytics.filters import Filters
 from analytics.incentives import engine as incentives_engine
 from analytics.incentives import plans, scorecard
+from analytics.incentives.monte_carlo import _attainment_draws
 from analytics.incentives.plans import METRICS
 from analytics.lookups import latest_complete_quarter
+from analytics.periods import Quarter
 from analytics.store import Store
 from bench.__main__ import Case
 
@@ -161,7 +164,7 @@ def cases(store: Store) -> list[Case]:
     def per_draw_loop() -> object:  # the Monte Carlo without vectorising over draws (100 draws, x10)
         rng = np.random.default_rng(0)
         for _ in range(100):
-            att, _m = incentives_engine._attainment_draws(syn, plan, rng, 1)
+            att, _m = _attainment_draws(syn, plan, rng, 1)
             incentives_engine._payout(
                 plan,
                 att * syn.target,
@@ -174,8 +177,9 @@ def cases(store: Store) -> list[Case]:
 
     quarter = latest_complete_quarter(store) or "2025Q3"
     leader = Scope.leader()
-    inputs = incentives.load_inputs(store, quarter, leader)
-    q_start, q_end = scorecard.Quarter.parse(quarter).start, scorecard.Quarter.parse(quarter).end
+    filters = Filters.for_quarter(quarter)
+    inputs = incentives.load_inputs(store, filters, leader)
+    q_start, q_end = Quarter.parse(quarter).start, Quarter.parse(quarter).end
     bare = "SELECT rep_id, sum(amount) FROM deals WHERE signed_at BETWEEN ? AND ? GROUP BY rep_id"
     deals_cache: dict[str, pd.DataFrame] = {}
 
@@ -223,7 +227,7 @@ def cases(store: Store) -> list[Case]:
         ),
         Case(
             f"scorecard.scorecard {quarter} (2 quarters of metrics)",
-            lambda: scorecard.scorecard(store, quarter, leader, plan=plan),
+            lambda: scorecard.scorecard(store, filters, leader, plan=plan),
             {"duckdb_metrics_sql": lambda: scorecard.load_metrics(store, quarter)},
             repeats=5,
             target_s=2.0,

@@ -2,8 +2,9 @@
 
 Figure builders are pure functions of DataFrames: ECharts options for the charts redrawn as a
 slider moves, Plotly figures for the others; labels arrive translated. The
-label helpers map the stable English ids of :mod:`analytics.plans`, :mod:`analytics.scorecard`
-and :mod:`analytics.incentives` (metric names, trace rules, reasons) to translated text.
+label helpers map the stable English ids of :mod:`analytics.incentives.plans`,
+:mod:`analytics.incentives.scorecard` and :mod:`analytics.incentives` (metric names, trace rules,
+reasons) to translated text, and :func:`currency_unit` names the configured currency in labels.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import plotly.graph_objects as go
 
 from analytics.incentives.plans import GRADES
 from ui import echarts
+from ui import format as fmt
 from ui.charts import BAND_COLOR, PALETTE, _layout
 from ui.i18n import t
 
@@ -23,6 +25,13 @@ GRADE_COLORS = {"A+": "#1b7837", "A": "#5aae61", "B": "#9970ab", "C": "#edae49",
 
 
 # -- labels ---------------------------------------------------------------------------------
+def currency_unit(lang: str | None = None) -> str:
+    """The configured display currency as a unit in labels: its code ("CNY"), translated where the
+    catalogue names it ("元" in Chinese). Labels say ``t("Amount ({currency})", currency=...)``.
+    ``lang``: default the session's language."""
+    return t(fmt.display_currency(), lang=lang)
+
+
 def metric_labels() -> dict[str, str]:
     """Scorecard metric id -> translated label."""
     return {
@@ -60,29 +69,29 @@ def role_labels() -> dict[str, str]:
     return {"telesales": t("Telesales"), "key_account": t("Key accounts"), "field": t("Field"), "channel": t("Channel")}
 
 
-def rule_label(rule: str, tier: object = None) -> str:
-    """Translated name of a payout trace rule."""
+def rule_label(rule: str, tier: object = None, *, lang: str | None = None) -> str:
+    """Translated name of a payout trace rule (``lang``: default the session's language)."""
     if rule == "commission":
-        return t("Commission, tier {n}", n=tier)
+        return t("Commission, tier {n}", lang=lang, n=tier)
     return {
-        "base_bonus": t("Base bonus"),
-        "commission_cap": t("Commission cap"),
-        "team_equal": t("Team pool, equal share"),
-        "team_contribution": t("Team pool, contribution share"),
-        "innovation": t("Innovation pool"),
-        "budget_scaling": t("Budget scaling"),
+        "base_bonus": t("Base bonus", lang=lang),
+        "commission_cap": t("Commission cap", lang=lang),
+        "team_equal": t("Team pool, equal share", lang=lang),
+        "team_contribution": t("Team pool, contribution share", lang=lang),
+        "innovation": t("Innovation pool", lang=lang),
+        "budget_scaling": t("Budget scaling", lang=lang),
     }.get(rule, rule)
 
 
-def trace_metric_label(metric: str) -> str:
-    """Translated name of what a trace line's value measures."""
+def trace_metric_label(metric: str, *, lang: str | None = None) -> str:
+    """Translated name of what a trace line's value measures (``lang``: default the session's language)."""
     return {
-        "monthly_salary": t("Monthly salary"),
-        "won_amount": t("Won amount in tier"),
-        "commission": t("Commission before cap"),
-        "team_pool": t("Team pool"),
-        "innovation_points": t("Innovation points"),
-        "subtotal": t("Pay before scaling"),
+        "monthly_salary": t("Monthly salary", lang=lang),
+        "won_amount": t("Won amount in tier", lang=lang),
+        "commission": t("Commission before cap", lang=lang),
+        "team_pool": t("Team pool", lang=lang),
+        "innovation_points": t("Innovation points", lang=lang),
+        "subtotal": t("Pay before scaling", lang=lang),
     }.get(metric, metric)
 
 
@@ -316,29 +325,31 @@ def dimension_scatter(per_rep: pd.DataFrame, labels: dict[str, str]) -> go.Figur
     return fig
 
 
-def localised_statement(df: pd.DataFrame) -> pd.DataFrame:
+def localised_statement(df: pd.DataFrame, *, lang: str | None = None) -> pd.DataFrame:
     """A payout statement (analytics.incentives.statement) with headers, rule and measure names
-    in the session's language, for CSV / XLSX export. Amounts and ids stay as they are."""
+    in ``lang`` (default the session's language), for CSV / XLSX export. Amounts and ids stay as
+    they are. Download callables run outside the session, so they pass the language they were
+    drawn in."""
     out = df.copy()
     if "rule" in out.columns:
         tiers = out["tier"] if "tier" in out.columns else [None] * len(out)
-        out["rule"] = [rule_label(r, tr) for r, tr in zip(out["rule"], tiers, strict=True)]
+        out["rule"] = [rule_label(r, tr, lang=lang) for r, tr in zip(out["rule"], tiers, strict=True)]
     if "metric" in out.columns:
-        out["metric"] = [trace_metric_label(m) for m in out["metric"]]
+        out["metric"] = [trace_metric_label(m, lang=lang) for m in out["metric"]]
     headers = {
-        "quarter": t("Quarter"),
-        "plan": t("Plan"),
-        "rep_id": t("Rep"),
-        "rep_name": t("Rep name"),
-        "team_id": t("Team"),
-        "grade": t("Grade"),
-        "line": t("Line"),
-        "rule": t("Rule"),
-        "tier": t("Tier"),
-        "metric": t("Measure"),
-        "value": t("Value"),
-        "rate": t("Rate"),
-        "amount": t("Amount (CNY)"),
-        "detail": t("Detail"),
+        "quarter": t("Quarter", lang=lang),
+        "plan": t("Plan", lang=lang),
+        "rep_id": t("Rep", lang=lang),
+        "rep_name": t("Rep name", lang=lang),
+        "team_id": t("Team", lang=lang),
+        "grade": t("Grade", lang=lang),
+        "line": t("Line", lang=lang),
+        "rule": t("Rule", lang=lang),
+        "tier": t("Tier", lang=lang),
+        "metric": t("Measure", lang=lang),
+        "value": t("Value", lang=lang),
+        "rate": t("Rate", lang=lang),
+        "amount": t("Amount ({currency})", lang=lang, currency=currency_unit(lang)),
+        "detail": t("Detail", lang=lang),
     }
     return out.rename(columns=headers)

@@ -1,42 +1,63 @@
-"""Incentive plans, the pay engine, statements, risk and the three-dimension scorecard."""
+"""Incentive plans, the pay engine, statements, risk and the three-dimension scorecard.
 
+The public names below are what pages, the CLI and the audit area use; the modules are:
+
+- :mod:`~analytics.incentives.inputs`: :func:`load_inputs`, one quarter read once;
+- :mod:`~analytics.incentives.engine`: :func:`compute` / :func:`simulate`, pay and summary;
+- :mod:`~analytics.incentives.statements`: :func:`trace`, :func:`statement`, pay outputs
+  and exports;
+- :mod:`~analytics.incentives.comparison`: :func:`compare`, :func:`grade_migration`,
+  :func:`payout_curve`;
+- :mod:`~analytics.incentives.monte_carlo`: :func:`risk` / :func:`simulate_risk`;
+- :mod:`~analytics.incentives.scorecard` (``scorecard``, ``what_if``) and the package
+  :mod:`~analytics.incentives.plans` (plan model, TOML files, saved scenarios), imported as
+  submodules: ``from analytics.incentives import plans, scorecard``.
+"""
+
+from analytics.incentives.comparison import compare, grade_migration, payout_curve
 from analytics.incentives.engine import (
-    CLI_SCORECARD_COLUMNS,
-    CLI_SIMULATE_COLUMNS,
+    COMPONENTS,
     PER_REP_COLUMNS,
-    TRACE_COLUMNS,
-    PayInputs,
     SimulationResult,
     Summary,
-    compare,
     compute,
-    grade_migration,
-    load_inputs,
-    neutralise,
-    payout_curve,
-    risk,
+    gini,
     simulate,
-    simulate_risk,
+    top_collaboration_teams,
+)
+from analytics.incentives.inputs import PayInputs, load_inputs
+from analytics.incentives.monte_carlo import RiskResult, risk, simulate_risk
+from analytics.incentives.statements import (
+    STATEMENT_COLUMNS,
+    TEAM_PAY_COLUMNS,
+    TRACE_COLUMNS,
+    neutralise,
+    pay_by_team,
+    pay_lines,
     statement,
     to_csv_bytes,
     to_xlsx_bytes,
-    top_collaboration_teams,
     trace,
 )
 
 __all__ = [
-    "CLI_SCORECARD_COLUMNS",
-    "CLI_SIMULATE_COLUMNS",
+    "COMPONENTS",
     "PER_REP_COLUMNS",
+    "STATEMENT_COLUMNS",
+    "TEAM_PAY_COLUMNS",
     "TRACE_COLUMNS",
     "PayInputs",
+    "RiskResult",
     "SimulationResult",
     "Summary",
     "compare",
     "compute",
+    "gini",
     "grade_migration",
     "load_inputs",
     "neutralise",
+    "pay_by_team",
+    "pay_lines",
     "payout_curve",
     "risk",
     "simulate",

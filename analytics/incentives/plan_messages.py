@@ -1,14 +1,14 @@
 """Plan validation errors as message ids, so pages can show them in Chinese.
 
-:class:`analytics.plans.PlanError` messages are English sentences (the CLI prints them, and
+:class:`analytics.incentives.plans.PlanError` messages are English sentences (the CLI prints them, and
 they name TOML fields). This module lists their templates as gettext message ids (Chinese
 in ``locales/zh/LC_MESSAGES/incentives.po``) and translates a finished message by matching
 it (:class:`analytics.i18n.SentenceTemplates`); field paths, values and the names in a list
 stay as written. ``Plan field {path}: {problem}`` is translated in two steps, the problem
 with :data:`FIELD_PROBLEMS`. An unknown message stays English.
 
-tests/test_plans_i18n.py checks that every ``PlanError`` text in analytics/plans.py is
-covered and that each template has a Chinese translation.
+tests/incentives/test_plans_i18n.py checks that every ``PlanError`` text in
+analytics/incentives/plans/ is covered and that each template has a Chinese translation.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ FIELD_PROBLEMS = SentenceTemplates(
         "'{value}' is not a mode; use {modes}.",
         "give at least one tier with 'from' and 'rate'.",
         "tier breaks must increase, but {value} follows {previous}; order the tiers by their 'from' attainment.",
-        "give exactly one of base_amount (CNY) or base_share_of_target (share of the quarter's total target).",
+        "give exactly one of base_amount (a fixed amount of money) or base_share_of_target (share of the quarter's total target).",
         "must be a table ([{path}]), not {value}.",
         "'{key}' is not a field of [{section}]; the fields are {fields}.",
         "must be text in quotes, not {value}.",
@@ -61,7 +61,7 @@ FIELD_PROBLEMS = SentenceTemplates(
     nested={"modes": OR_LIST, "found": NONE},
 )
 
-#: Every :class:`~analytics.plans.PlanError` message.
+#: Every :class:`~analytics.incentives.plans.PlanError` message.
 PLAN_ERRORS = SentenceTemplates(
     [
         "Plan field {path}: {problem}",
@@ -87,7 +87,7 @@ BUNDLED_PLAN_NAMES = ("Reference plan", "Retention focus", "Retroactive, capped,
 
 
 def translate_plan_error(message: str, lang: str) -> str:
-    """A :class:`~analytics.plans.PlanError` message in ``lang`` (unchanged when unknown)."""
+    """A :class:`~analytics.incentives.plans.PlanError` message in ``lang`` (unchanged when unknown)."""
     return PLAN_ERRORS.translate(message, lang)
 
 

@@ -1,6 +1,6 @@
 """Three-dimension scorecard: results, behaviour quality and collaboration, per rep per quarter.
 
-Every metric of :data:`analytics.plans.METRICS` is computed per rep and quarter from the store
+Every metric of :data:`analytics.incentives.plans.METRICS` is computed per rep and quarter from the store
 (:func:`load_metrics`), normalised within the rep's role and quarter (:func:`normalise`), and
 combined with the plan's weights into dimension scores, a total score and a grade
 (:func:`score`). Definitions, formulas and limits are in docs/methods/scorecard.md.
@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from analytics.access import Scope
+from analytics.filters import Filters
 from analytics.incentives.plans import DIMENSIONS, GRADES, METRICS, Plan, ScorecardConfig, reference_plan
 from analytics.periods import Quarter
 from analytics.store import Store
@@ -144,7 +145,7 @@ def load_metrics(store: Store, quarter: str) -> pd.DataFrame:
 
     Grain: one row per rep with a target or rep_metrics row in the quarter. Columns:
     ``rep_id, rep_name, team_id, region_id, role, quarter, monthly_salary, target_amount,
-    target_gross_profit``, one column per metric of :data:`analytics.plans.METRICS` (NaN when
+    target_gross_profit``, one column per metric of :data:`analytics.incentives.plans.METRICS` (NaN when
     the rep has no data for it), plus ``satisfaction, nps_responses, renewals_due, calls``.
     Callers must restrict rows to a scope before showing them (:func:`visible_rep_ids`);
     normalisation needs the whole role, so this is computed unscoped.
@@ -362,29 +363,32 @@ def improvement_list(per_rep: pd.DataFrame, long: pd.DataFrame) -> pd.DataFrame:
     return wide.sort_values(["total_score", "rep_id"], ignore_index=True)
 
 
-def scorecard(
-    store: Store,
-    quarter: str,
-    scope: Scope,
-    *,
-    plan: Plan | None = None,
-    regions: tuple[str, ...] = (),
-    teams: tuple[str, ...] = (),
-) -> ScorecardResult:
-    """Score every rep of ``quarter`` (and the previous quarter, for the promotion watch).
+def scorecard(store: Store, filters: Filters, scope: Scope, *, plan: Plan | None = None) -> ScorecardResult:
+    """Score every rep of one quarter (and the previous quarter, for the promotion watch).
 
     Parameters
     ----------
-    store, quarter, scope
-        The store, a quarter such as ``2025Q3``, and the identity's scope (rows outside it
-        are dropped after normalising over the whole role).
+    store
+        The store.
+    filters
+        The quarter scored is the one in which ``filters.end`` falls
+        (:meth:`analytics.periods.Quarter.of`); ``filters.region_ids`` / ``filters.team_ids``
+        restrict which reps are shown (they do not change anyone's score). Segments do not
+        apply.
+    scope
+        The identity's scope (rows outside it are dropped after normalising over the whole
+        role).
     plan
         The plan whose scorecard weights and grading apply (default: the reference plan).
-    regions, teams
-        Optional display restriction (does not change anyone's score).
+
+    Returns
+    -------
+    ScorecardResult
+        The visible reps' scores and grades, their metrics, the promotion watch and the
+        improvement list.
     """
     plan = plan or reference_plan()
-    q = Quarter.parse(quarter)
+    q = Quarter.of(filters.end)
     cur = load_metrics(store, str(q))
     prev = load_metrics(store, str(q.prev()))
     both = pd.concat([cur, prev], ignore_index=True)
@@ -394,7 +398,7 @@ def scorecard(
     now, before = scored[is_cur].reset_index(drop=True), scored[~is_cur]
     now["previous_grade"] = now["rep_id"].map(before.set_index("rep_id")["grade"])
     now["promotion_watch"] = (now["grade"] == "A+") & (now["previous_grade"] == "A+")
-    visible = visible_rep_ids(store, scope, regions=regions, teams=teams)
+    visible = visible_rep_ids(store, scope, regions=filters.region_ids, teams=filters.team_ids)
     keep = now["rep_id"].isin(visible).to_numpy()
     per_rep = now[keep].sort_values(["role", "rank_in_role", "rep_id"], ignore_index=True)
     long = _long_metrics(
@@ -459,23 +463,22 @@ def migration(before: pd.DataFrame, after: pd.DataFrame) -> WhatIf:
     return WhatIf(matrix=matrix.astype(int), movers=movers, changed_grades=int(changed.sum()), reps=len(m))
 
 
-def what_if(
-    store: Store,
-    quarter: str,
-    scope: Scope,
-    *,
-    plan: Plan,
-    new_plan: Plan,
-    regions: tuple[str, ...] = (),
-    teams: tuple[str, ...] = (),
-) -> WhatIf:
+def what_if(store: Store, filters: Filters, scope: Scope, *, plan: Plan, new_plan: Plan) -> WhatIf:
     """Grade migration when ``plan``'s scorecard is replaced by ``new_plan``'s (e.g. a new weight).
+
+    Parameters
+    ----------
+    store, filters, scope
+        As for :func:`scorecard`: the quarter in which ``filters.end`` falls, the region /
+        team selections and the identity's scope decide which reps are returned.
+    plan, new_plan
+        The scorecard before and after the change.
 
     Scores are normalised over the whole role-quarter; only visible reps are returned.
     """
-    cur = load_metrics(store, str(Quarter.parse(quarter)))
+    cur = load_metrics(store, str(Quarter.of(filters.end)))
     before = score(cur, plan.scorecard)
     after = score(cur, new_plan.scorecard)
-    visible = visible_rep_ids(store, scope, regions=regions, teams=teams)
+    visible = visible_rep_ids(store, scope, regions=filters.region_ids, teams=filters.team_ids)
     keep = before["rep_id"].isin(visible)
     return migration(before[keep], after[keep])

@@ -14,6 +14,7 @@ import pytest
 
 from analytics import incentives as inc
 from analytics.access import Scope
+from analytics.filters import Filters
 from analytics.incentives import plans
 from analytics.incentives.plans import Tier, reference_plan
 
@@ -121,6 +122,24 @@ def test_team_pool_70_30_split_and_collaboration_uplift(tiny):
         assert r.loc[rep, "team_bonus"] == pytest.approx(expected)
     assert r.loc[["A", "B", "C"], "team_bonus"].sum() == pytest.approx(9450, abs=0.02)
     assert r["top_collaboration_team"].to_dict() == {"A": True, "B": True, "C": True, "D": False, "E": False}
+
+
+@pytest.mark.parametrize(("currency", "symbol", "other"), [("USD", "$", "¥"), ("CNY", "¥", "$")])
+def test_statement_detail_shows_money_in_the_display_currency(tiny, monkeypatch, currency, symbol, other):
+    monkeypatch.setenv("LAB_CURRENCY", currency)
+    p = reference_plan()
+    capped = replace(p, commission=replace(p.commission, cap_amount=1500.0))
+    lines = inc.trace(inc.simulate(tiny, capped, Q3, LEADER), "A")
+    details = lines.set_index("rule")["detail"]
+    # T1: 3 members x 3,000 = 9,000, +5% collaboration uplift = 9,450 (see the team pool test)
+    assert details["team_equal"].startswith(f"team pool {symbol}9,450.00 ({symbol}3,000.00 x 3 members")
+    assert details["commission_cap"] == f"commission capped at {symbol}1,500.00"
+    # excess gross profit 20,000 -> pool 2,000 over 4 points -> 500 per point (see the innovation test)
+    assert (
+        details["innovation"]
+        == f"10% of excess gross profit {symbol}20,000.00 = {symbol}2,000.00 pool, {symbol}500.00 per point"
+    )
+    assert not any(other in d for d in lines["detail"])
 
 
 def test_innovation_pool_is_10_percent_of_excess_gross_profit_split_by_points(tiny):
@@ -251,7 +270,7 @@ def test_empty_store_gives_an_empty_result(empty_store):
     assert res.summary.total_cost == 0 and math.isnan(res.summary.company_attainment)
     risk = inc.simulate_risk(empty_store, reference_plan(), Q3, LEADER, draws=10)
     assert risk.p50 == 0 and risk.prob_over_budget == 0
-    assert inc.payout_curve(inc.load_inputs(empty_store, Q3, LEADER), reference_plan()).empty
+    assert inc.payout_curve(inc.load_inputs(empty_store, Filters.for_quarter(Q3), LEADER), reference_plan()).empty
 
 
 def test_compare_names_winners_losers_and_reasons(tiny):
@@ -271,7 +290,7 @@ def test_compare_names_winners_losers_and_reasons(tiny):
 
 
 def test_payout_curve_for_the_typical_rep(tiny):
-    inputs = inc.load_inputs(tiny, Q3, LEADER)
+    inputs = inc.load_inputs(tiny, Filters.for_quarter(Q3), LEADER)
     curve = inc.payout_curve(inputs, reference_plan(), max_attainment=2.0, points=201).set_index("attainment")
     target, salary = 100000, 10000  # medians of the five reps
     assert curve["pay"].loc[0.79] == pytest.approx(0.012 * 0.79 * target)
@@ -397,3 +416,28 @@ def test_risk_under_a_restricted_scope_prorates_the_budget(tiny):
     t2 = inc.simulate_risk(tiny, reference_plan(), Q3, Scope(role="manager", team_ids=("T2",)), draws=50, seed=4)
     assert np.allclose(t2.budgets, full.budgets * 300000 / 600000)
     assert (t2.costs < full.costs).all() and (t2.costs > 0).all()
+
+
+def test_history_won_and_targets_match_a_plain_pandas_sum(demo_store):
+    """The Monte Carlo's history (shared rep-quarter relation) equals sums done by hand in pandas."""
+    inputs = inc.load_inputs(demo_store, Filters.for_quarter("2025Q3"), LEADER)
+    deals = demo_store.query("SELECT rep_id, signed_at, amount::DOUBLE AS amount, deal_type FROM deals")
+    signed = pd.to_datetime(deals["signed_at"])
+    deals["quarter"] = signed.dt.year.astype(str) + "Q" + signed.dt.quarter.astype(str)
+    won = deals.groupby(["rep_id", "quarter", "deal_type"])["amount"].sum()
+    targets = demo_store.query("SELECT rep_id, quarter, target_amount::DOUBLE AS target FROM targets")
+    targets = targets[targets["target"] > 0].set_index(["rep_id", "quarter"])["target"]
+    quarters = sorted({q for q in targets.index.get_level_values("quarter") if q <= "2025Q3"})[-8:]
+    assert inputs.history_quarters == tuple(quarters) and len(quarters) >= 2
+    expected_won = np.zeros((inputs.n, len(quarters), 3))
+    expected_target = np.full((inputs.n, len(quarters)), np.nan)
+    for i, rep in enumerate(inputs.reps["rep_id"]):
+        for j, q in enumerate(quarters):
+            if (rep, q) not in targets.index:
+                continue
+            expected_target[i, j] = targets[(rep, q)]
+            for k, dt in enumerate(("new", "renewal", "upsell")):
+                expected_won[i, j, k] = won.get((rep, q, dt), 0.0)
+    assert np.allclose(inputs.history_target, expected_target, equal_nan=True)
+    assert np.allclose(inputs.history_won, expected_won, rtol=1e-12, atol=1e-6)
+    assert inputs.history_won.sum() > 0

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import shutil
 
 import pandas as pd
 import pytest
 
-from analytics import incentives
+from analytics import incentives, users
 from analytics.access import Scope
 from analytics.cli.common import main
+from analytics.cli.incentives import CLI_SCORECARD_COLUMNS, CLI_SIMULATE_COLUMNS
+from analytics.filters import Filters
 from analytics.incentives import plans, scorecard
 from analytics.store import Store
 
@@ -83,9 +86,9 @@ def test_simulate_summary_trace_and_risk(demo_db_path, demo_store, capsys):
 def test_scorecard_command_matches_the_analytics(demo_db_path, demo_store, capsys):
     assert main(["scorecard", "--db", str(demo_db_path), "--quarter", QUARTER, "--format", "json"]) == 0
     rows = json.loads(capsys.readouterr().out)
-    res = scorecard.scorecard(demo_store, QUARTER, Scope.leader())
+    res = scorecard.scorecard(demo_store, Filters.for_quarter(QUARTER), Scope.leader())
     assert [r["rep_id"] for r in rows] == res.per_rep["rep_id"].tolist()
-    assert set(rows[0]) == set(incentives.CLI_SCORECARD_COLUMNS)
+    assert set(rows[0]) == set(CLI_SCORECARD_COLUMNS)
     assert [r["total_score"] for r in rows] == pytest.approx(res.per_rep["total_score"].tolist())
     assert (
         main(["scorecard", "--db", str(demo_db_path), "--quarter", QUARTER, "--list", "promotion", "--format", "csv"])
@@ -120,7 +123,7 @@ def test_empty_store_gives_empty_but_valid_output(tmp_path, capsys):
     db = tmp_path / "empty.duckdb"
     Store(db).close()
     assert main(["simulate", "--db", str(db), "--quarter", QUARTER, "--format", "csv"]) == 0
-    assert capsys.readouterr().out.strip() == ",".join(incentives.CLI_SIMULATE_COLUMNS)
+    assert capsys.readouterr().out.strip() == ",".join(CLI_SIMULATE_COLUMNS)
     assert main(["scorecard", "--db", str(db), "--quarter", QUARTER, "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out) == []
 
@@ -146,3 +149,99 @@ def test_scenarios_save_list_compare(demo_db_path, tmp_path, capsys):
     assert "Name two scenarios" in capsys.readouterr().err
     assert main(["scenarios", "compare", "ref", "nope", "--db", d]) == 2
     assert "no saved scenario" in capsys.readouterr().err
+
+
+# -- --lang zh: table headers in Chinese, csv headers in English ------------------------------
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _zh_table_header(argv: list[str], capsys) -> list[str]:
+    """The words of the header line that ``--lang zh ... --format table`` prints."""
+    assert main(["--lang", "zh", *argv, "--format", "table"]) == 0
+    return capsys.readouterr().out.splitlines()[0].split()
+
+
+def _zh_csv_header(argv: list[str], capsys) -> list[str]:
+    assert main(["--lang", "zh", *argv, "--format", "csv"]) == 0
+    return capsys.readouterr().out.splitlines()[0].split(",")
+
+
+@pytest.fixture(scope="module")
+def lab_db(tmp_path_factory, demo_db_path):
+    """A copy of the demo store with two saved scenarios and an analyst account."""
+    db = tmp_path_factory.mktemp("lab") / "lab.duckdb"
+    shutil.copy(demo_db_path, db)
+    with Store(db) as s:
+        plans.save_scenario(s, "ref", plans.reference_plan(), "ann")
+        plans.save_scenario(s, "retro", plans.load_plan(RETRO), "ann", quarter=QUARTER)
+        users.add_account(s, "ana", "analyst password", "analyst")
+    return str(db)
+
+
+WEAKEST = [f"weakest_{k}{s}" for k in (1, 2, 3) for s in ("", "_score")]
+
+
+@pytest.mark.parametrize(
+    ("argv", "columns"),
+    [
+        (["simulate", "--quarter", QUARTER], list(CLI_SIMULATE_COLUMNS)),
+        (
+            ["simulate", "--quarter", QUARTER, "--plan", RETRO, "--baseline", REF],
+            [*CLI_SIMULATE_COLUMNS[:-2], "budget_scaling", "total_pay", "grade", "baseline_total_pay", "delta"],
+        ),
+        (["simulate", "--quarter", QUARTER, "--trace", "S00001"], list(incentives.TRACE_COLUMNS)),
+        (["--as", "ana", "simulate", "--quarter", QUARTER], list(incentives.TEAM_PAY_COLUMNS)),
+        (["scorecard", "--quarter", QUARTER], list(CLI_SCORECARD_COLUMNS)),
+        (
+            ["scorecard", "--quarter", QUARTER, "--list", "improvement"],
+            ["rep_id", "rep_name", "team_id", "region_id", "role", "grade", "total_score", *WEAKEST],
+        ),
+        (["scenarios", "list"], list(plans.SCENARIO_COLUMNS)),
+        (["scenarios", "compare", "ref", "retro", "--quarter", QUARTER], ["figure", "a", "b", "delta"]),
+        (
+            ["scenarios", "compare", "ref", "retro", "--quarter", QUARTER, "--per-rep"],
+            [
+                "rep_id",
+                "rep_name",
+                "team_id",
+                "role",
+                "attainment",
+                "total_pay_baseline",
+                "total_pay_scenario",
+                "delta",
+                "delta_pct",
+                *(f"d_{c}" for c in incentives.COMPONENTS),
+                "grade_baseline",
+                "grade_scenario",
+                "reason",
+            ],
+        ),
+    ],
+    ids=[
+        "simulate",
+        "simulate-baseline",
+        "trace",
+        "simulate-aggregated",
+        "scorecard",
+        "improvement",
+        "scenarios-list",
+        "scenarios-compare",
+        "scenarios-per-rep",
+    ],
+)
+def test_tables_in_chinese_have_chinese_headers_and_csv_stays_english(lab_db, capsys, argv, columns):
+    full = [*argv, "--db", lab_db]
+    header = _zh_table_header(full, capsys)
+    assert len(header) == len(columns), header
+    assert all(CJK.search(w) for w in header), header
+    assert _zh_csv_header(full, capsys) == columns
+
+
+def test_messages_follow_the_output_language(lab_db, capsys):
+    assert main(["--lang", "zh", "simulate", "--db", lab_db, "--quarter", QUARTER, "--trace", "NOBODY"]) == 2
+    err = capsys.readouterr().err
+    assert "NOBODY" in err and "没有激励" in err and "has no pay" not in err
+    assert main(["--lang", "zh", "--as", "ana", "simulate", "--db", lab_db, "--quarter", QUARTER]) == 0
+    assert "每个团队一行" in capsys.readouterr().err
+    assert main(["--lang", "zh", "scenarios", "compare", "ref", "--db", lab_db]) == 2
+    assert "请指定两个要比较的方案" in capsys.readouterr().err

@@ -11,13 +11,16 @@ from streamlit.testing.v1 import AppTest
 
 from analytics import incentives, users
 from analytics.access import Scope
+from analytics.filters import Filters
 from analytics.incentives import plans, scorecard
 from analytics.store import Store
 from tests.apptest import TIMEOUT_S
 from tests.conftest import ROOT
+from ui import data
 from ui import format as fmt
 
 QUARTER = "2025Q3"
+FILTERS = Filters.for_quarter(QUARTER)
 LEADER = Scope.leader()
 
 
@@ -79,7 +82,7 @@ def table(at, column: str):
 def test_scorecard_page_shows_the_analytics_values(demo_db_path, demo_store, lang, lang_pinned):
     lang_pinned(lang)
     at = run_page(demo_db_path, "views/scorecard.py", lang=lang)
-    res = scorecard.scorecard(demo_store, QUARTER, LEADER, plan=plans.reference_plan())
+    res = scorecard.scorecard(demo_store, FILTERS, LEADER, plan=plans.reference_plan())
     labels = {
         "en": ("Scorecard", "Reps scored", "Promotion watch", "Improvement list"),
         "zh": ("三维评分卡", "参评销售人数", "晋升观察", "改进名单"),
@@ -95,7 +98,7 @@ def test_scorecard_page_shows_the_analytics_values(demo_db_path, demo_store, lan
     # the weight what-if defaults to renewal rate 10% -> 30%
     wi = scorecard.what_if(
         demo_store,
-        QUARTER,
+        FILTERS,
         LEADER,
         plan=plans.reference_plan(),
         new_plan=plans.with_metric_weight(plans.reference_plan(), "renewal_rate", 0.3),
@@ -109,7 +112,7 @@ def test_incentive_lab_shows_the_engine_values(demo_db_path, demo_store, lang, l
     lang_pinned(lang)
     at = run_page(demo_db_path, "views/incentive_lab.py", lang=lang)
     ref = plans.reference_plan()
-    inputs = incentives.load_inputs(demo_store, QUARTER, LEADER)
+    inputs = incentives.load_inputs(demo_store, FILTERS, LEADER)
     sim = incentives.compute(inputs, ref)
     risk = incentives.risk(inputs, ref, draws=1000)
     labels = {
@@ -135,7 +138,7 @@ def test_moving_a_slider_recomputes_the_scenario(demo_db_path, demo_store):
     rerun(at)
     ref = plans.reference_plan()
     lower = replace(ref, base_bonus=replace(ref.base_bonus, threshold=0.60))
-    inputs = incentives.load_inputs(demo_store, QUARTER, LEADER)
+    inputs = incentives.load_inputs(demo_store, FILTERS, LEADER)
     base, scen = incentives.compute(inputs, ref), incentives.compute(inputs, lower)
     m = metrics(at)
     assert m["Total cost"] == fmt.money(scen.summary.total_cost, lang="en", compact=True)
@@ -207,3 +210,72 @@ def test_saving_a_scenario_from_the_page(demo_db_path, tmp_path):
     with Store(db) as s:
         saved = plans.list_scenarios(s)
     assert list(saved["name"]) == ["retention test"] and saved["author"].iloc[0] == "local"
+
+
+def test_saving_saves_the_scenario_the_editor_shows(demo_db_path, tmp_path):
+    """The save form receives the plan the sliders describe, not the baseline or an earlier scenario."""
+    db = tmp_path / "copy.duckdb"
+    shutil.copy(demo_db_path, db)
+    at = run_page(db, "views/incentive_lab.py")
+    at.slider(key="incentives_p_base_threshold").set_value(60.0)
+    rerun(at)
+    at.text_input(key="incentives_save_name").input("lower base")
+    next(b for b in at.get("form_submit_button") if b.label == "Save the current scenario").click()
+    rerun(at)
+    assert any("revision 1" in s.value for s in at.success)
+    ref = plans.reference_plan()
+    with Store(db) as s:
+        saved = plans.load_scenario(s, "lower base")
+    assert ref.base_bonus.threshold != pytest.approx(0.60)
+    assert saved.base_bonus.threshold == pytest.approx(0.60)
+    assert saved.base_bonus.salary_share == pytest.approx(ref.base_bonus.salary_share)
+
+
+def test_an_invalid_plan_is_not_saved(demo_db_path, tmp_path):
+    db = tmp_path / "copy.duckdb"
+    shutil.copy(demo_db_path, db)
+    at = run_page(db, "views/incentive_lab.py")
+    at.number_input(key="incentives_p_tier1_from").set_value(0.0)
+    rerun(at)
+    at.text_input(key="incentives_save_name").input("broken")
+    next(b for b in at.get("form_submit_button") if b.label == "Save the current scenario").click()
+    rerun(at)
+    assert any("Fix the plan parameters above" in w.value for w in at.warning)
+    with Store(db) as s:
+        assert plans.list_scenarios(s).empty
+
+
+def test_a_rerun_takes_every_engine_result_from_the_cache(demo_db_path, monkeypatch):
+    """Every engine call of the lab (scenario, risk, winners and losers, trace, compare two plans)
+    goes through the result cache: a second run with the same widgets computes nothing."""
+    import importlib
+    from functools import wraps
+
+    calls = []
+    original = incentives.compute
+
+    @wraps(original)
+    def counting(*args, **kwargs):
+        calls.append(args[1])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(importlib.import_module(original.__module__), original.__name__, counting)
+    monkeypatch.setattr(incentives, "compute", counting)
+    data._cached_with.clear()
+    at = run_page(demo_db_path, "views/incentive_lab.py")
+    assert calls, "the probe did not see the engine"
+    calls.clear()
+    rerun(at)
+    assert calls == []
+
+
+def test_money_headers_name_the_configured_currency(demo_db_path, demo_store, monkeypatch):
+    monkeypatch.setenv("LAB_CURRENCY", "USD")
+    at = run_page(demo_db_path, "views/incentive_lab.py")
+    inputs = incentives.load_inputs(demo_store, FILTERS, LEADER)
+    first = incentives.compute(inputs, plans.reference_plan()).per_rep.iloc[0]
+    assert table(at, "Amount (USD)")["Amount (USD)"].sum() == pytest.approx(first["total_pay"])
+    assert at.number_input(key="incentives_p_pool").label == "Team pool per member (USD)"
+    assert at.number_input(key="incentives_p_cap_amt").label == "Cap: most commission per rep (USD; 0 = no cap)"
+    shown = [w.label for w in at.number_input] + [c for df in at.dataframe for c in df.value.columns]
+    assert not [x for x in shown if "CNY" in str(x)]

@@ -81,10 +81,14 @@ def test_real_errors_are_recognised_and_translated():
 
 
 def test_every_sentence_fragment_of_plans_is_in_a_template():
-    """The literal text of every PlanError in analytics/incentives/plans.py appears in a template."""
+    """The literal text of every PlanError in analytics/incentives/plans/ appears in a template."""
     known = [*PLAN_ERRORS.msgids, *FIELD_PROBLEMS.msgids]
     fragments = {}
-    for node in ast.walk(ast.parse((ROOT / "analytics" / "incentives" / "plans.py").read_text("utf-8"))):
+    trees = [
+        ast.parse(path.read_text("utf-8"))
+        for path in sorted((ROOT / "analytics" / "incentives" / "plans").glob("*.py"))
+    ]
+    for node in (node for tree in trees for node in ast.walk(tree)):
         if isinstance(node, ast.Call) and getattr(node.func, "id", "") in ("PlanError", "_fail"):
             args = node.args[1:] if node.func.id == "_fail" else node.args
             for arg in args:

@@ -10,10 +10,12 @@ import pandas as pd
 import pytest
 
 from analytics.access import Scope
+from analytics.filters import Filters
 from analytics.incentives import plans, scorecard
 from analytics.incentives.plans import METRICS, RoleWeights, ScorecardConfig, reference_plan
 
 LEADER = Scope.leader()
+Q3 = Filters.for_quarter("2025Q3")
 
 
 @pytest.fixture
@@ -208,7 +210,7 @@ def test_promotion_watch_needs_two_consecutive_a_plus(empty_store):
     }
     for i, ((rep, day), amount) in enumerate(won.items()):
         s.execute("INSERT INTO deals VALUES (?, NULL, NULL, ?, ?, ?, NULL, 'new', 0)", [f"D{i}", rep, day, amount])
-    r = scorecard.scorecard(s, "2025Q3", LEADER)
+    r = scorecard.scorecard(s, Q3, LEADER)
     per = r.per_rep.set_index("rep_id")
     assert per.loc["A", "total_score"] == pytest.approx(250 / 3)  # mid-rank percentile of the best of 3
     assert per["grade"].to_dict() == {"A": "A+", "B": "D", "C": "B"}  # 83.3, 16.7, 50
@@ -218,16 +220,16 @@ def test_promotion_watch_needs_two_consecutive_a_plus(empty_store):
     imp = r.improvement.set_index("rep_id")
     assert list(imp.index) == ["B", "C"] and imp.loc["B", "weakest_1"] == "attainment"
     assert imp.loc["B", "weakest_1_score"] == pytest.approx(50 / 3)
-    mine = scorecard.scorecard(s, "2025Q3", Scope(role="rep", rep_id="B"))
+    mine = scorecard.scorecard(s, Q3, Scope(role="rep", rep_id="B"))
     assert list(mine.per_rep["rep_id"]) == ["B"] and mine.per_rep["total_score"].iloc[0] == pytest.approx(50 / 3)
 
 
 def test_empty_store_gives_an_empty_scorecard(empty_store):
-    r = scorecard.scorecard(empty_store, "2025Q3", LEADER)
+    r = scorecard.scorecard(empty_store, Q3, LEADER)
     assert r.per_rep.empty and r.improvement.empty and r.grade_counts["reps"].sum() == 0
     w = scorecard.what_if(
         empty_store,
-        "2025Q3",
+        Q3,
         LEADER,
         plan=reference_plan(),
         new_plan=plans.with_metric_weight(reference_plan(), "renewal_rate", 0.3),
@@ -236,7 +238,7 @@ def test_empty_store_gives_an_empty_scorecard(empty_store):
 
 
 def test_demo_scorecard_is_normalised_within_role(demo_store):
-    r = scorecard.scorecard(demo_store, "2025Q3", LEADER)
+    r = scorecard.scorecard(demo_store, Q3, LEADER)
     per = r.per_rep
     assert r.grade_counts["reps"].sum() == len(per) > 30
     assert per.groupby("role")["rank_in_role"].min().eq(1).all()
@@ -258,13 +260,9 @@ def test_demo_scorecard_is_normalised_within_role(demo_store):
 def test_demo_what_if_matches_two_scorecards(demo_store):
     base = reference_plan()
     new = plans.with_metric_weight(base, "renewal_rate", 0.3)
-    w = scorecard.what_if(demo_store, "2025Q3", LEADER, plan=base, new_plan=new)
-    a = scorecard.scorecard(demo_store, "2025Q3", LEADER, plan=base).per_rep.set_index("rep_id")["grade"]
-    b = (
-        scorecard.scorecard(demo_store, "2025Q3", LEADER, plan=new)
-        .per_rep.set_index("rep_id")["grade"]
-        .reindex(a.index)
-    )
+    w = scorecard.what_if(demo_store, Q3, LEADER, plan=base, new_plan=new)
+    a = scorecard.scorecard(demo_store, Q3, LEADER, plan=base).per_rep.set_index("rep_id")["grade"]
+    b = scorecard.scorecard(demo_store, Q3, LEADER, plan=new).per_rep.set_index("rep_id")["grade"].reindex(a.index)
     assert w.reps == len(a) and w.matrix.to_numpy().sum() == a.notna().sum()
     assert w.changed_grades == int((a != b).sum()) > 0
     for row in w.movers[w.movers["grade_changed"]].itertuples():

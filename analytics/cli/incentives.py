@@ -1,0 +1,237 @@
+"""``simulate``, ``scorecard`` and ``scenarios``: the incentive lab, headless.
+
+``simulate`` prices every rep's pay under a plan for one quarter (or prints the summary,
+one rep's payout lines, or the Monte Carlo risk); ``scorecard`` prints the three-dimension
+scores and grades; ``scenarios`` lists, saves and compares saved plans. The analyses live in
+:mod:`analytics.incentives`; the access rule is theirs too: a viewer who sees pay
+aggregated only (:func:`analytics.access.sees_individual_pay`) gets one row per team from
+``simulate`` and a refusal from ``--trace``, ``--baseline`` and ``scenarios compare --per-rep``.
+Messages are in the language of ``--lang``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import pandas as pd
+
+from analytics import incentives
+from analytics.access import require_individual_pay, sees_individual_pay
+from analytics.cli.common import UserError, add_db, add_format, cli_scope, emit, open_store
+from analytics.filters import Filters
+from analytics.i18n import translate
+from analytics.incentives import plans
+from analytics.incentives.plan_messages import translate_plan_error
+from analytics.incentives.scorecard import scorecard
+from analytics.lookups import latest_complete_quarter
+from analytics.periods import Quarter
+from analytics.store import Store
+
+__all__ = ["AGGREGATE_NOTE", "CLI_SCORECARD_COLUMNS", "CLI_SIMULATE_COLUMNS", "register"]
+
+#: Columns of ``simulate`` output (budget_scaling is added when the plan scales over budget).
+CLI_SIMULATE_COLUMNS = (
+    "rep_id",
+    "team_id",
+    "attainment",
+    "base_bonus",
+    "commission",
+    "team_bonus",
+    "innovation_bonus",
+    "total_pay",
+    "grade",
+)
+#: Columns of ``scorecard`` output (all reps, or the promotion watch).
+CLI_SCORECARD_COLUMNS = (
+    "rep_id",
+    "rep_name",
+    "team_id",
+    "region_id",
+    "role",
+    "results_score",
+    "behaviour_score",
+    "collaboration_score",
+    "total_score",
+    "rank_in_role",
+    "reps_in_role",
+    "grade",
+    "previous_grade",
+    "promotion_watch",
+)
+#: Said (on stderr) when ``simulate`` shows a viewer pay per team instead of per rep.
+AGGREGATE_NOTE = "Your role sees pay aggregated only: one row per team."
+#: Said when ``--trace`` names a rep without pay in the quarter.
+NO_PAY = "Rep {rep} has no pay in {quarter} (no positive target, or not in the store)."
+#: Said when no quarter is given and the store has none.
+NO_DATA = "The store has no data yet; import data or build the demo store first."
+#: Said when ``scenarios save`` has no ``--name``.
+NO_NAME = "Give the scenario a name with --name."
+#: Said when ``scenarios compare`` does not name two scenarios.
+TWO_SCENARIOS = "Name two scenarios to compare, e.g. 'scenarios compare reference retention@2'."
+
+
+def _plan(path: str | None, lang: str) -> plans.Plan:
+    """The plan in the TOML file ``path`` (the reference plan when None)."""
+    try:
+        return plans.load_plan(path) if path else plans.reference_plan()
+    except plans.PlanError as exc:
+        raise UserError(translate_plan_error(str(exc), lang)) from exc
+
+
+def _quarter(store: Store, text: str | None, lang: str) -> str:
+    """The quarter ``text`` (``2025Q3``), or the latest complete quarter in the store."""
+    if not text:
+        q = latest_complete_quarter(store)
+        if q is None:
+            raise UserError(translate(NO_DATA, lang))
+        return q
+    try:
+        return str(Quarter.parse(text))
+    except ValueError as exc:
+        raise UserError(str(exc)) from exc
+
+
+def _cmd_simulate(args: argparse.Namespace) -> int:
+    lang = args.lang
+    store = open_store(args.db)
+    plan = _plan(args.plan, lang)
+    quarter = _quarter(store, args.quarter, lang)
+    scope = cli_scope(args)
+    inputs = incentives.load_inputs(store, Filters.for_quarter(quarter), scope)
+    result = incentives.compute(inputs, plan)
+    if args.trace:
+        lines = incentives.trace(result, args.trace)
+        if lines.empty:
+            raise UserError(translate(NO_PAY, lang, rep=args.trace, quarter=quarter))
+        emit(lines, args.format, args.out, lang=lang)
+        return 0
+    if args.summary:
+        emit(result.summary.to_dict(), "json", args.out, lang=lang)
+        return 0
+    if args.risk:
+        risk = incentives.risk(inputs, plan, draws=args.draws, shift=args.shift, seed=args.seed)
+        emit(risk.to_dict(), "json", args.out, lang=lang)
+        return 0
+    if not sees_individual_pay(scope):
+        if args.baseline:
+            require_individual_pay(scope)
+        print(translate(AGGREGATE_NOTE, lang), file=sys.stderr)
+        emit(incentives.pay_by_team(result), args.format, args.out, lang=lang)
+        return 0
+    cols = list(CLI_SIMULATE_COLUMNS)
+    if plan.budget.over_budget == "scale":
+        cols.insert(cols.index("total_pay"), "budget_scaling")
+    out = incentives.pay_lines(result, cols)
+    if args.baseline:
+        base = incentives.compute(inputs, _plan(args.baseline, lang)).per_rep.set_index("rep_id")["total_pay"]
+        out["baseline_total_pay"] = out["rep_id"].map(base).to_numpy()
+        out["delta"] = (out["total_pay"] - out["baseline_total_pay"]).round(2)
+    emit(out, args.format, args.out, lang=lang)
+    return 0
+
+
+def _cmd_scorecard(args: argparse.Namespace) -> int:
+    lang = args.lang
+    store = open_store(args.db)
+    quarter = _quarter(store, args.quarter, lang)
+    result = scorecard(store, Filters.for_quarter(quarter), cli_scope(args), plan=_plan(args.plan, lang))
+    if args.list == "promotion":
+        emit(result.promotion[list(CLI_SCORECARD_COLUMNS)], args.format, args.out, lang=lang)
+    elif args.list == "improvement":
+        emit(result.improvement, args.format, args.out, lang=lang)
+    else:
+        emit(result.per_rep[list(CLI_SCORECARD_COLUMNS)], args.format, args.out, lang=lang)
+    return 0
+
+
+def _summary_rows(a: incentives.Summary, b: incentives.Summary) -> pd.DataFrame:
+    """One row per summary figure: ``figure, a, b, delta`` (delta for numbers only)."""
+    da, db = a.to_dict(), b.to_dict()
+    rows = [
+        {
+            "figure": k,
+            "a": da[k],
+            "b": db[k],
+            "delta": (db[k] - da[k]) if isinstance(da[k], int | float) and not isinstance(da[k], bool) else None,
+        }
+        for k in da
+        if k not in ("quarter",)
+    ]
+    return pd.DataFrame(rows)
+
+
+def _cmd_scenarios(args: argparse.Namespace) -> int:
+    lang = args.lang
+    if args.action == "save":
+        if not args.name:
+            raise UserError(translate(NO_NAME, lang))
+        store = open_store(args.db, read_only=False)
+        plan = _plan(args.plan, lang)
+        try:
+            rev = plans.save_scenario(store, args.name, plan, args.author, quarter=args.quarter, note=args.note or "")
+        except plans.PlanError as exc:
+            raise UserError(translate_plan_error(str(exc), lang)) from exc
+        emit({"name": args.name.strip(), "revision": rev, "plan_name": plan.name}, "json", args.out, lang=lang)
+        return 0
+    store = open_store(args.db)
+    if args.action == "list":
+        emit(plans.list_scenarios(store), args.format, args.out, lang=lang)
+        return 0
+    if len(args.refs) != 2:
+        raise UserError(translate(TWO_SCENARIOS, lang))
+    try:
+        plans_ = [plans.load_scenario(store, *plans.parse_scenario_ref(ref)) for ref in args.refs]
+    except plans.PlanError as exc:
+        raise UserError(translate_plan_error(str(exc), lang)) from exc
+    quarter = _quarter(store, args.quarter, lang)
+    inputs = incentives.load_inputs(store, Filters.for_quarter(quarter), cli_scope(args))
+    a, b = (incentives.compute(inputs, p) for p in plans_)
+    if args.per_rep:
+        emit(incentives.compare(a, b), args.format, args.out, lang=lang)
+        return 0
+    emit(_summary_rows(a.summary, b.summary), args.format, args.out, lang=lang)
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add ``simulate``, ``scorecard`` and ``scenarios``."""
+    p = sub.add_parser("simulate", help="every rep's pay under a plan for one quarter (or --summary/--trace/--risk)")
+    add_db(p)
+    p.add_argument("--plan", help="plan TOML file (default data/plans/reference.toml)")
+    p.add_argument("--quarter", help="quarter such as 2025Q3 (default: the latest in the store)")
+    p.add_argument("--baseline", help="a second plan TOML; adds baseline_total_pay and delta columns")
+    p.add_argument("--summary", action="store_true", help="print the plan summary (cost, budget, shares) as JSON")
+    p.add_argument("--trace", metavar="REP_ID", help="print one rep's payout lines (they sum to the rep's pay)")
+    p.add_argument("--risk", action="store_true", help="Monte Carlo of total cost (P10/P50/P90, P(over budget))")
+    p.add_argument("--draws", type=int, default=1000, help="Monte Carlo draws (default 1000)")
+    p.add_argument("--shift", type=float, default=0.0, help="shift every simulated attainment by this fraction")
+    p.add_argument("--seed", type=int, default=0, help="Monte Carlo seed")
+    add_format(p)
+    p.set_defaults(func=_cmd_simulate)
+
+    p = sub.add_parser("scorecard", help="three-dimension scores and grades per rep for one quarter")
+    add_db(p)
+    p.add_argument("--quarter", help="quarter such as 2025Q3 (default: the latest in the store)")
+    p.add_argument("--plan", help="plan TOML whose scorecard weights apply (default reference)")
+    p.add_argument(
+        "--list",
+        choices=("all", "promotion", "improvement"),
+        default="all",
+        help="promotion: two consecutive A+; improvement: B and below with weakest metrics",
+    )
+    add_format(p)
+    p.set_defaults(func=_cmd_scorecard)
+
+    p = sub.add_parser("scenarios", help="saved plan scenarios: list, save, compare two")
+    p.add_argument("action", choices=("list", "save", "compare"))
+    p.add_argument("refs", nargs="*", help="compare: two scenario names, optionally name@revision")
+    add_db(p)
+    p.add_argument("--name", help="save: scenario name")
+    p.add_argument("--plan", help="save: plan TOML file (default reference)")
+    p.add_argument("--author", default="cli", help="save: author recorded with the scenario")
+    p.add_argument("--note", help="save: a note")
+    p.add_argument("--quarter", help="save: quarter it was made for; compare: quarter to simulate")
+    p.add_argument("--per-rep", action="store_true", help="compare: winners and losers per rep")
+    add_format(p)
+    p.set_defaults(func=_cmd_scenarios)
