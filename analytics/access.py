@@ -44,6 +44,26 @@ PAGES: dict[str, tuple[str, ...]] = {
     "data": ADMIN_ROLES,
 }
 
+#: CLI command -> the page whose data it shows: ``--as USER`` runs it only if USER may open that page.
+COMMAND_PAGES: dict[str, str] = {
+    "overview": "overview",
+    "simulate": "incentive_lab",
+    "scenarios": "incentive_lab",
+    "scorecard": "scorecard",
+    "attribution": "attribution",
+    "talk-tracks": "talk_tracks",
+    "drivers": "talk_tracks",
+    "anomalies": "anomalies",
+    "explain": "anomalies",
+    "pilot": "pilots",
+    "audit": "pilots",
+    "audit-report": "pilots",
+    "import": "data",
+    "import-all": "data",
+    "users": "data",
+    "access-log": "data",
+}
+
 #: What a refusal says (English; translated by the message catalogue).
 AGGREGATE_ONLY = (
     "Your role sees pay aggregated only; individual pay lines are shown to leaders, to managers "
@@ -51,8 +71,20 @@ AGGREGATE_ONLY = (
 )
 
 
+NO_ACCESS = "Your account has no access to this data. Ask a leader to set your scope."
+NOT_FOR_ROLE = "The role {role} may not use '{command}'; it shows the data of a page your role does not open."
+
+
 class AccessDenied(Exception):
-    """The identity may not see what was asked for; the message says why (a sentence)."""
+    """The identity may not see what was asked for; the message says why (a sentence).
+
+    ``template`` and ``params`` let an output translate the sentence (``str(exc)`` is English).
+    """
+
+    def __init__(self, template: str, **params: object) -> None:
+        super().__init__(template.format(**params) if params else template)
+        self.template = template
+        self.params = params
 
 
 _IDENT_RE = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$")
@@ -139,3 +171,17 @@ def require_individual_pay(scope: Scope) -> None:
     """Raise :class:`AccessDenied` unless ``scope`` may see individual pay lines."""
     if not sees_individual_pay(scope):
         raise AccessDenied(AGGREGATE_ONLY)
+
+
+def require_command(scope: Scope, command: str) -> None:
+    """Raise :class:`AccessDenied` unless ``scope`` may run the CLI ``command`` (see :data:`COMMAND_PAGES`).
+
+    An unknown, disabled or unauthorised identity may run nothing that reads the store's data.
+    """
+    page = COMMAND_PAGES.get(command)
+    if page is None:
+        return
+    if not scope.known:
+        raise AccessDenied(NO_ACCESS)
+    if not may_open(scope, page):
+        raise AccessDenied(NOT_FOR_ROLE, role=scope.role, command=command)

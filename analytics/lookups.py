@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from analytics import facts
 from analytics.periods import Quarter, quarters_between
 from analytics.store import Store
 
@@ -47,14 +48,11 @@ def segments(store: Store, lang: str = "en") -> pd.DataFrame:
 
 def quarters(store: Store) -> list[str]:
     """Quarters covered by the store's leads and deals, oldest first (empty store: none)."""
-    row = store.query(
-        "SELECT least(min(l.lo), min(d.lo)) AS lo, greatest(max(l.hi), max(d.hi)) AS hi FROM"
-        " (SELECT min(created_at) AS lo, max(coalesce(closed_at, created_at)) AS hi FROM leads) AS l,"
-        " (SELECT min(signed_at) AS lo, max(signed_at) AS hi FROM deals) AS d"
-    ).iloc[0]
-    if pd.isna(row["lo"]):
+    spans = [s for s in (facts.lead_span(store), facts.deal_span(store)) if s is not None]
+    if not spans:
         return []
-    return [str(q) for q in quarters_between(pd.Timestamp(row["lo"]).date(), pd.Timestamp(row["hi"]).date())]
+    lo, hi = min(s[0] for s in spans), max(s[1] for s in spans)
+    return [str(q) for q in quarters_between(lo, hi)]
 
 
 def latest_complete_quarter(store: Store) -> str | None:

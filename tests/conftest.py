@@ -53,7 +53,7 @@ def empty_store() -> Store:
 @pytest.fixture
 def run_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Callable:
     """Run ``python -m analytics`` in-process with only the import commands registered."""
-    monkeypatch.setattr(cli, "COMMAND_MODULES", ("analytics.ingest.importer",))
+    monkeypatch.setattr(cli, "COMMAND_MODULES", ("analytics.cli.ingest",))
 
     def run(*argv: str) -> tuple[int, str, str]:
         code = cli.main(list(argv))

@@ -20,6 +20,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from analytics import access, facts
 from analytics.access import NOBODY, AccessDenied, Scope
 from analytics.filters import Filters
 from analytics.i18n import DEFAULT_LANG, LANGS, column_label, translate
@@ -28,26 +29,20 @@ from analytics.store import SchemaOutdated, Store, StoreError
 #: Modules that contribute commands; each has ``register(subparsers)``.
 COMMAND_MODULES = (
     "analytics.cli.general",
-    "analytics.ingest.importer",
-    "analytics.users",
-    "analytics.incentives.engine",
-    "analytics.pilots.evaluation",
-    "analytics.attribution.sources",
-    "analytics.anomalies.detector",
-    "analytics.talk_tracks.effects",
+    "analytics.cli.ingest",
+    "analytics.cli.users",
+    "analytics.cli.incentives",
+    "analytics.cli.pilots",
+    "analytics.cli.audit",
+    "analytics.cli.attribution",
+    "analytics.cli.anomalies",
+    "analytics.cli.talk_tracks",
 )
 DEFAULT_DB = "data/demo.duckdb"
-#: Language of human-readable (``--format table``) output, set by ``--lang``.
-_OUTPUT_LANG = {"lang": "en"}
 
 
 class UserError(Exception):
     """An error caused by the user's input; its message is shown as is."""
-
-
-def output_lang() -> str:
-    """The language of human-readable output chosen with ``--lang`` (``en`` by default)."""
-    return _OUTPUT_LANG["lang"]
 
 
 def add_db(parser: argparse.ArgumentParser) -> None:
@@ -95,23 +90,13 @@ def filters_from_args(args: argparse.Namespace, store: Store) -> Filters:
             return Filters.for_quarter(args.quarter, **dims)
         except ValueError as exc:
             raise UserError(str(exc)) from exc
-    lo, hi = data_range(store)
+    lo, hi = facts.data_range(store)
     start = _parse_date(args.date_from, "--from") if args.date_from else lo
     end = _parse_date(args.date_to, "--to") if args.date_to else hi
     try:
         return Filters(start=start, end=end, **dims)
     except ValueError as exc:
         raise UserError(str(exc)) from exc
-
-
-def data_range(store: Store) -> tuple[date, date]:
-    """First and last lead date in the store (today when empty)."""
-    row = store.query("SELECT min(created_at) AS lo, max(coalesce(closed_at, created_at)) AS hi FROM leads")
-    lo, hi = row["lo"].iloc[0], row["hi"].iloc[0]
-    if pd.isna(lo):
-        today = date.today()
-        return today, today
-    return pd.Timestamp(lo).date(), pd.Timestamp(hi).date()
 
 
 def open_store(path: str, *, read_only: bool = True) -> Store:
@@ -179,7 +164,7 @@ def emit(
             rows = [{k: _jsonable(v) for k, v in row.items()} for row in result.to_dict(orient="records")]
             text = json.dumps(rows, ensure_ascii=False, indent=2) + "\n"
         else:
-            lang = lang or _OUTPUT_LANG["lang"]
+            lang = lang or DEFAULT_LANG
             shown = result.copy()
             if "metric" in shown.columns:
                 shown["metric"] = [column_label(str(m), lang) for m in shown["metric"]]
@@ -223,14 +208,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    _OUTPUT_LANG["lang"] = args.lang
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
     try:
+        if getattr(args, "as_user", None):
+            access.require_command(cli_scope(args), args.command)
         return int(args.func(args) or 0)
     except AccessDenied as exc:
-        print(f"error: {translate(str(exc), args.lang)}", file=sys.stderr)
+        print(f"error: {translate(exc.template, args.lang, **exc.params)}", file=sys.stderr)
         return 2
     except (UserError, StoreError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -74,9 +74,9 @@ def _cmd_overview(args: argparse.Namespace) -> int:
     filters = filters_from_args(args, store)
     scope = cli_scope(args)
     if args.weekly:
-        emit(overview.weekly_curve(store, filters, scope), args.format, args.out)
+        emit(overview.weekly_curve(store, filters, scope), args.format, args.out, lang=args.lang)
     else:
-        emit(overview.kpis(store, filters, scope).to_frame(), args.format, args.out)
+        emit(overview.kpis(store, filters, scope).to_frame(), args.format, args.out, lang=args.lang)
     return 0
 
 

@@ -144,3 +144,18 @@ def test_demo_kpis_unfiltered_and_by_team_match_a_pandas_count(demo_store, teams
     closed = leads[(leads["status"] != "open") & leads["closed_at"].between(lo, hi)]
     assert k.closed == len(closed) and k.won == int((closed["status"] == "won").sum())
     assert k.won_revenue == pytest.approx(float(deals.loc[deals["signed_at"].between(lo, hi), "amount"].sum()))
+
+
+def test_conversion_divides_by_leads_closed_not_leads_created(hand):
+    """Leads created and leads closed in a period differ: only the closed ones are the denominator.
+
+    In Q3 three leads are created and closed (L1-L3), one is created and still open (L4) and one
+    was created in Q2 and closed in Q3 (L5); adding a second open lead makes created (5) and
+    closed (4) differ, so won / created (3/5) and won / closed (3/4) cannot be confused.
+    """
+    hand.execute(
+        "INSERT INTO leads VALUES ('L7', '2025-09-25', 'website', 'R1', 'smb', 'S1', 'open', NULL, NULL, NULL)"
+    )
+    c = overview.kpis(hand, Filters.for_quarter("2025Q3"), Scope.leader()).current
+    assert (c.leads, c.closed, c.won) == (5, 4, 3)
+    assert c.conversion_rate == pytest.approx(3 / 4)

@@ -62,6 +62,7 @@ def test_a_rep_sees_only_their_own_pay(accounts_server: Any, page: Any, ref_stor
     srv, scope = accounts_server
     assert find_page("incentive_lab") is not None, "app.PAGES has no views/incentive_lab.py"
     from analytics import incentives
+    from analytics.filters import Filters
     from analytics.incentives import plans
 
     sign_in(page, srv.url, REP_USER, REP_PASSWORD)
@@ -75,7 +76,7 @@ def test_a_rep_sees_only_their_own_pay(accounts_server: Any, page: Any, ref_stor
     rerun(page, link.click)
     quarter = lookups.quarters(ref_store)[-1]
     expect(page.get_by_text(t("Your pay for {quarter}", quarter=quarter, lang="en"))).to_be_visible()
-    inputs = incentives.load_inputs(ref_store, quarter, scope)
+    inputs = incentives.load_inputs(ref_store, Filters.for_quarter(quarter), scope)
     baseline = plans.load_choice(ref_store, next(iter(plans.plan_choices(ref_store))))
     mine = incentives.compute(inputs, baseline).per_rep
     assert list(mine["rep_id"]) == [scope.rep_id]  # the engine returns their row only

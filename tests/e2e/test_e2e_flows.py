@@ -152,7 +152,7 @@ def test_incentive_lab_slider_changes_the_total_cost(server: Any, page: Any, ref
     slider = labelled(page, "stSlider", "Base bonus, share of monthly salary")
     slider.wait_for()  # the lab's fragment can still be mounting when the run has ended
     quarter = lookups.quarters(ref_store)[-1]
-    inputs = incentives.load_inputs(ref_store, quarter, Scope.leader(user="local"))
+    inputs = incentives.load_inputs(ref_store, Filters.for_quarter(quarter), Scope.leader(user="local"))
     baseline = plans.load_choice(ref_store, next(iter(plans.plan_choices(ref_store))))
     base_cost = incentives.compute(inputs, baseline).summary.total_cost
     total = page.get_by_test_id("stMetric").filter(has_text="Total cost").get_by_test_id("stMetricValue")

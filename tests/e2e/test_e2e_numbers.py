@@ -20,12 +20,12 @@ from analytics import talk_tracks as tt
 from analytics.access import Scope
 from analytics.attribution import touch as attribution_touch
 from analytics.filters import Filters
+from analytics.findings import render
 from analytics.incentives import plans, scorecard
 from analytics.talk_tracks import drivers
 from tests.e2e.conftest import screenshot
 from tests.e2e.harness import find_page, goto, labelled, metric_values, rerun, settle
 from ui import format as fmt
-from ui import talk_tracks_charts
 from ui.i18n import t
 
 pytestmark = pytest.mark.e2e
@@ -53,7 +53,7 @@ def grid_cells(page: Any, index: int = 0) -> list[str]:
 def test_scorecard_tiles(server: Any, page: Any, ref_store: Any) -> None:
     _open(server, page, "scorecard")
     plan = plans.load_choice(ref_store, next(iter(plans.plan_choices(ref_store))))
-    res = scorecard.scorecard(ref_store, QUARTER, LEADER, plan=plan, regions=(), teams=())
+    res = scorecard.scorecard(ref_store, Filters.for_quarter(QUARTER), LEADER, plan=plan)
     counts = res.grade_counts.set_index("grade")["reps"]
     want = {
         "Reps scored": fmt.count(len(res.per_rep), lang="en"),
@@ -68,7 +68,7 @@ def test_scorecard_tiles(server: Any, page: Any, ref_store: Any) -> None:
 
 def test_incentive_lab_tiles(server: Any, page: Any, ref_store: Any) -> None:
     _open(server, page, "incentive_lab")
-    inputs = incentives.load_inputs(ref_store, QUARTER, LEADER)
+    inputs = incentives.load_inputs(ref_store, Filters.for_quarter(QUARTER), LEADER)
     baseline = plans.load_choice(ref_store, next(iter(plans.plan_choices(ref_store))))
     s = incentives.compute(inputs, baseline).summary
     want = {
@@ -112,14 +112,14 @@ def test_talk_track_headlines(server: Any, page: Any, ref_store: Any) -> None:
     assert res.message is None and res.findings
     names = lookups.display_names(ref_store, "talk_track", "en")
 
-    def label(key: str, value: str) -> str:
-        return names.get(value, value) if key == "tag" else t(drivers.metric_label(value))
+    def label(key: str, value: object) -> str:
+        return names.get(str(value), str(value)) if key == "tag" else t(drivers.metric_label(str(value)))
 
     main = page.get_by_test_id("stMain")
     caption = f"that are closed (won or lost): {fmt.count(res.n_closed, lang='en')}."
     main.get_by_text(caption, exact=False).first.wait_for()
     bullets = [b.strip() for b in main.locator("[data-testid=stMarkdownContainer] li").all_inner_texts()]
-    want = [talk_tracks_charts.finding_text(fi, label) for fi in res.findings]
+    want = [render(fi, "en", labels=tt.finding_labels("en", label)) for fi in res.findings]
     assert bullets[: len(want)] == want
     screenshot(page, "numbers_talk_tracks")
 
