@@ -48,6 +48,7 @@ PAGES: dict[str, tuple[str, ...]] = {
 COMMAND_PAGES: dict[str, str] = {
     "overview": "overview",
     "simulate": "incentive_lab",
+    "statements": "incentive_lab",
     "scenarios": "incentive_lab",
     "scorecard": "scorecard",
     "attribution": "attribution",

@@ -10,13 +10,14 @@ from datetime import date
 
 from analytics import format as base
 from analytics.format import BABEL_LOCALE, DEFAULT_CURRENCY, display_currency
-from ui.i18n import current_lang
+from ui.i18n import current_lang, t
 
 __all__ = [
     "BABEL_LOCALE",
     "DEFAULT_CURRENCY",
     "count",
     "currency_symbol",
+    "currency_unit",
     "day",
     "display_currency",
     "money",
@@ -59,3 +60,9 @@ def day(value: date | None, *, lang: str | None = None) -> str:
 def currency_symbol(currency: str | None = None, *, lang: str | None = None) -> str:
     """:func:`analytics.format.currency_symbol` in the session's language."""
     return base.currency_symbol(currency, lang or current_lang())
+
+
+def currency_unit(lang: str | None = None) -> str:
+    """The configured currency as a unit in labels: its code ("CNY"), translated where the catalogue
+    names it ("元" in Chinese). Labels say ``t("Amount ({currency})", currency=currency_unit())``."""
+    return t(display_currency(), lang=lang)

@@ -4,7 +4,7 @@ Figure builders are pure functions of DataFrames: ECharts options for the charts
 slider moves, Plotly figures for the others; labels arrive translated. The
 label helpers map the stable English ids of :mod:`analytics.incentives.plans`,
 :mod:`analytics.incentives.scorecard` and :mod:`analytics.incentives` (metric names, trace rules,
-reasons) to translated text, and :func:`currency_unit` names the configured currency in labels.
+reasons) to translated text, and ``ui.format.currency_unit`` names the configured currency in labels.
 """
 
 from __future__ import annotations
@@ -25,13 +25,6 @@ GRADE_COLORS = {"A+": "#1b7837", "A": "#5aae61", "B": "#9970ab", "C": "#edae49",
 
 
 # -- labels ---------------------------------------------------------------------------------
-def currency_unit(lang: str | None = None) -> str:
-    """The configured display currency as a unit in labels: its code ("CNY"), translated where the
-    catalogue names it ("元" in Chinese). Labels say ``t("Amount ({currency})", currency=...)``.
-    ``lang``: default the session's language."""
-    return t(fmt.display_currency(), lang=lang)
-
-
 def metric_labels() -> dict[str, str]:
     """Scorecard metric id -> translated label."""
     return {
@@ -349,7 +342,7 @@ def localised_statement(df: pd.DataFrame, *, lang: str | None = None) -> pd.Data
         "metric": t("Measure", lang=lang),
         "value": t("Value", lang=lang),
         "rate": t("Rate", lang=lang),
-        "amount": t("Amount ({currency})", lang=lang, currency=currency_unit(lang)),
+        "amount": t("Amount ({currency})", lang=lang, currency=fmt.currency_unit(lang)),
         "detail": t("Detail", lang=lang),
     }
     return out.rename(columns=headers)

@@ -32,7 +32,7 @@ def money(v: float) -> str:
 
 def amount_header() -> str:
     """The header of a trace's amount column, in the configured currency."""
-    return t("Amount ({currency})", currency=charts.currency_unit())
+    return t("Amount ({currency})", currency=fmt.currency_unit())
 
 
 def trace_table(lab: LabData, plan: Plan, rep_id: str) -> pd.DataFrame:
@@ -217,7 +217,7 @@ def cost_charts(lab: LabData, baseline: Plan, scenario: Plan) -> None:
             ),
             {
                 "title": t("Cost against budget"),
-                "y": charts.currency_unit(),
+                "y": fmt.currency_unit(),
                 "base": t("Base bonuses"),
                 "commission": t("Commission"),
                 "team": t("Team pools"),
@@ -236,7 +236,7 @@ def cost_charts(lab: LabData, baseline: Plan, scenario: Plan) -> None:
             {
                 "title": t("Pay against attainment"),
                 "x": t("Attainment"),
-                "y": t("Pay ({currency})", currency=charts.currency_unit()),
+                "y": t("Pay ({currency})", currency=fmt.currency_unit()),
                 "reps": t("Reps (scenario, all layers)"),
             },
         ),
@@ -319,7 +319,7 @@ def risk_section(lab: LabData, baseline: Plan, scenario: Plan) -> None:
             float(pd.Series(rs.budgets).median()),
             {
                 "title": t("Simulated total cost"),
-                "x": t("Total cost ({currency})", currency=charts.currency_unit()),
+                "x": t("Total cost ({currency})", currency=fmt.currency_unit()),
                 "y": t("Draws"),
                 "budget": t("Budget"),
             },

@@ -15,6 +15,7 @@ import streamlit as st
 
 from analytics.incentives import plans
 from analytics.incentives.plans import DEAL_TYPES, METRICS, Budget, Commission, Plan, TeamPool, Tier
+from ui import format as fmt
 from ui import incentives_charts as charts
 from ui.i18n import t
 
@@ -106,7 +107,7 @@ def commission_controls(p: Plan, box: Any) -> Commission:
         key=PARAM + "cap_att",
     )
     cap_amt = b.number_input(
-        t("Cap: most commission per rep ({currency}; 0 = no cap)", currency=charts.currency_unit()),
+        t("Cap: most commission per rep ({currency}; 0 = no cap)", currency=fmt.currency_unit()),
         0.0,
         1e9,
         float(c.cap_amount or 0),
@@ -173,7 +174,7 @@ def plan_editor(p: Plan, roles: list[str]) -> Plan:
     a, b = tab_pools.columns(2)
     team = TeamPool(
         pool_per_member=a.number_input(
-            t("Team pool per member ({currency})", currency=charts.currency_unit()),
+            t("Team pool per member ({currency})", currency=fmt.currency_unit()),
             0.0,
             1e7,
             float(p.team.pool_per_member),
@@ -214,7 +215,7 @@ def plan_editor(p: Plan, roles: list[str]) -> Plan:
     else:
         share = None
         amount = tab_budget.number_input(
-            t("Base budget ({currency})", currency=charts.currency_unit()),
+            t("Base budget ({currency})", currency=fmt.currency_unit()),
             0.0,
             1e12,
             float(bu.base_amount or 0.0),

@@ -74,7 +74,7 @@ left.plotly_chart(
         {
             "title": t("Cumulative won revenue vs target pace"),
             "x": t("Week starting"),
-            "y": t("Won revenue (CNY)"),
+            "y": t("Won revenue ({currency})", currency=fmt.currency_unit()),
             "actual": t("Won revenue to date"),
             "pace": t("Target pace"),
             "band": t("80%-120% of target pace"),

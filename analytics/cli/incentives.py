@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 import pandas as pd
 
@@ -194,8 +195,38 @@ def _cmd_scenarios(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_statements(args: argparse.Namespace) -> int:
+    lang = args.lang
+    store = open_store(args.db)
+    plan = _plan(args.plan, lang)
+    quarter = _quarter(store, args.quarter, lang)
+    inputs = incentives.load_inputs(store, Filters.for_quarter(quarter), cli_scope(args))
+    result = incentives.compute(inputs, plan)
+    reps = [r.strip() for r in (args.rep or "").split(",") if r.strip()] or None
+    lines = incentives.statement(result, reps)  # refuses a viewer who sees pay aggregated only
+    kind = args.format or ("xlsx" if args.out and args.out.lower().endswith(".xlsx") else "csv")
+    if kind == "xlsx" and not args.out:
+        raise UserError(translate("An Excel statement needs a file: add --out statements.xlsx.", lang))
+    data = incentives.to_xlsx_bytes(lines) if kind == "xlsx" else incentives.to_csv_bytes(lines)
+    if args.out:
+        Path(args.out).write_bytes(data)
+        print(
+            translate(
+                "{n} statement lines of {reps} reps written to {path}.",
+                lang,
+                n=len(lines),
+                reps=lines["rep_id"].nunique(),
+                path=args.out,
+            ),
+            file=sys.stderr,
+        )
+    else:
+        sys.stdout.write(data.decode("utf-8-sig"))
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add ``simulate``, ``scorecard`` and ``scenarios``."""
+    """Add ``simulate``, ``statements``, ``scorecard`` and ``scenarios``."""
     p = sub.add_parser("simulate", help="every rep's pay under a plan for one quarter (or --summary/--trace/--risk)")
     add_db(p)
     p.add_argument("--plan", help="plan TOML file (default data/plans/reference.toml)")
@@ -209,6 +240,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0, help="Monte Carlo seed")
     add_format(p)
     p.set_defaults(func=_cmd_simulate)
+
+    p = sub.add_parser(
+        "statements", help="payout statements (every line of every rep in scope) as formula-safe CSV or Excel"
+    )
+    add_db(p)
+    p.add_argument("--plan", help="plan TOML file (default data/plans/reference.toml)")
+    p.add_argument("--quarter", help="quarter such as 2025Q3 (default: the latest in the store)")
+    p.add_argument("--rep", help="comma-separated rep ids (default: every rep in scope)")
+    p.add_argument("--format", choices=("csv", "xlsx"), help="csv (default) or xlsx (default from --out's suffix)")
+    p.add_argument("--out", help="write to this file (needed for xlsx) instead of stdout")
+    p.set_defaults(func=_cmd_statements)
 
     p = sub.add_parser("scorecard", help="three-dimension scores and grades per rep for one quarter")
     add_db(p)

@@ -256,3 +256,34 @@ def test_the_matrix_can_fail_on_a_leak(world, capsys):
     _, east, _ = run(capsys, db, "east", "scorecard", "--quarter", QUARTER, "--format", "csv")
     assert ids_in(east, "csv") < ids_in(lead, "csv")
     assert _scoped_counts(db, scope["east"])["leads"] < _scoped_counts(db, scope["lead"])["leads"]
+
+
+@pytest.mark.parametrize("user", IDENTITIES)
+def test_statement_exports_hold_exactly_the_scopes_reps(world, capsys, tmp_path, user):
+    db, _, scope = world
+    in_plan = set(sql(db, "SELECT rep_id FROM targets WHERE quarter = ? AND target_amount > 0", [QUARTER])["rep_id"])
+    code, out, err = run(capsys, db, user, "statements", "--quarter", QUARTER)
+    if user in ("gone", "stranger", "ana"):  # the analyst sees pay aggregated only: no statement
+        assert refused(code, out, err)
+        return
+    assert code == 0, err
+    assert set(pd.read_csv(io.StringIO(out))["rep_id"]) == in_plan & scope[user]
+    xlsx = tmp_path / "s.xlsx"
+    assert run(capsys, db, user, "statements", "--quarter", QUARTER, "--out", str(xlsx))[0] == 0
+    assert set(pd.read_excel(xlsx)["rep_id"]) == in_plan & scope[user]
+
+
+@pytest.mark.parametrize("user", IDENTITIES)
+def test_a_rep_profile_is_shown_only_inside_the_scope(world, capsys, user):
+    """drivers --profile: one rep's metrics against the team and the top decile."""
+    db, _, scope = world
+    inside = sorted(scope["rep1"])[0]
+    outside = sorted(scope["lead"] - scope["east"] - scope["teams"])[0]
+    for rep in (inside, outside):
+        code, out, err = run(capsys, db, user, "drivers", "--quarter", QUARTER, "--profile", rep, "--format", "csv")
+        if user in ("rep1", "gone", "stranger"):
+            assert refused(code, out, err)
+            continue
+        assert code == 0, err
+        rows = pd.read_csv(io.StringIO(out)) if out.strip() else pd.DataFrame()
+        assert (len(rows) > 0) == (rep in scope[user]), (user, rep)

@@ -1,6 +1,6 @@
 """Every page, run in Chinese under AppTest, shows no English UI text.
 
-tests/test_i18n_catalogue.py checks that every literal ``t("...")`` has a translation; this
+tests/base/test_i18n_catalogue.py checks that every literal ``t("...")`` has a translation; this
 test checks the screen itself, so it also catches text that never went through the
 catalogue (a label built from data, a sentence from analytics/, a chart's axis title, a
 plotly hover template). Each state below is run in Chinese and every visible text is
