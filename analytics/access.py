@@ -133,6 +133,11 @@ class Scope:
         return self.role in ALL_ROWS
 
     @property
+    def own_rows_only(self) -> bool:
+        """True for an identity that sees its own rows only (a rep: their own pay, not the lab)."""
+        return self.role == "rep"
+
+    @property
     def known(self) -> bool:
         """True for an identity with a role this policy knows (anything else sees nothing)."""
         return self.role in ROLES

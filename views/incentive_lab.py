@@ -22,7 +22,6 @@ st.title(t("Incentive lab"))
 if ctx.filters is None:
     st.info(t("The store has no leads or deals yet. Import data on the Data page."))
     st.stop()
-role = ctx.scope.role
 if not ctx.scope.known:
     st.info(t("Your identity has no access to pay data."))
     st.stop()
@@ -63,7 +62,7 @@ engine = LabData(inputs, INPUTS_KEY)
 SEES_PEOPLE = access.sees_individual_pay(ctx.scope)
 
 # -- a rep sees their own pay only ----------------------------------------------------------------
-if role == "rep":
+if ctx.scope.own_rows_only:
     sections.own_pay(engine, baseline, scope=ctx.scope, quarter=quarter)
     st.stop()
 

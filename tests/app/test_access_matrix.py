@@ -134,3 +134,36 @@ def test_the_leak_check_can_see_names(secured):
     shown = _texts(_open(db, "lead", "views/scorecard.py"))
     outside_r01 = reps[reps["region_id"] != "R01"]
     assert sum(name in shown for name in outside_r01["rep_name"]) > 10
+
+
+def _cli_json(capsys, db, user: str, *words: str):
+    from analytics.cli import main
+
+    assert main(["--as", user, *words, "--db", str(db), "--format", "json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def _tiles(at: AppTest) -> dict[str, str]:
+    return {str(m.label): str(m.value) for m in at.metric}
+
+
+@pytest.mark.parametrize("user", ["east", "ana", "rep1"])
+def test_the_page_and_the_cli_give_the_same_answer(secured, capsys, user):
+    """A manager, an analyst and a rep read the same numbers on the page as with --as on the CLI.
+
+    The CLI's raw values are formatted here with hand-written rules (thousands separator,
+    one-decimal percentage, two-decimal compact millions) rather than with the page's formatter.
+    """
+    db, _, _ = secured
+    kpis = {row["metric"]: row["value"] for row in _cli_json(capsys, db, user, "overview", "--quarter", "2025Q3")}
+    tiles = _tiles(_open(db, user, "views/overview.py"))
+    assert tiles["Leads"] == f"{int(kpis['leads']):,}"
+    assert tiles["Conversion rate"] == f"{kpis['conversion_rate']:.1%}"
+    lab = _tiles(_open(db, user, "views/incentive_lab.py"))
+    if user == "rep1":
+        (row,) = _cli_json(capsys, db, user, "simulate", "--quarter", "2025Q3")
+        assert lab["Total pay"] == f"¥{row['total_pay']:,.2f}"
+    else:
+        total = sum(r["total_pay"] for r in _cli_json(capsys, db, user, "simulate", "--quarter", "2025Q3"))
+        want = f"¥{total / 1e6:.2f}M" if total >= 1e6 else f"¥{total / 1e3:.2f}K"
+        assert lab["Total cost"] == want
