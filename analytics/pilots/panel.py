@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from analytics import facts
 from analytics.access import Scope
 from analytics.facts import nps_responses, quarter_label_sql, renewal_dues
 from analytics.filters import Filters
@@ -57,10 +58,10 @@ def _window(store: Store, metric: str) -> list[str]:
     metrics (a few renewals signed before the first lead do not open a quarter), the stored
     quarters for a ``rep_metrics`` metric."""
     if metric in BUILTIN_METRICS:
-        row = store.query("SELECT min(created_at) AS lo, max(coalesce(closed_at, created_at)) AS hi FROM leads").iloc[0]
-        if pd.isna(row["lo"]):
+        span = facts.lead_span(store)
+        if span is None:
             return []
-        q, last = Quarter.of(pd.Timestamp(row["lo"]).date()), Quarter.of(pd.Timestamp(row["hi"]).date())
+        q, last = Quarter.of(span[0]), Quarter.of(span[1])
         out = []
         while q <= last:
             out.append(str(q))

@@ -7,6 +7,7 @@ import math
 import pandas as pd
 
 from analytics.access import Scope
+from analytics.facts import quarter_label_sql
 from analytics.filters import Filters, where
 from analytics.store import Store
 
@@ -73,7 +74,7 @@ def lead_table(
                 SELECT lead_id, rep_id, source, segment, region_id, created_at, closed_at, status = 'won' AS converted
                 FROM v_leads WHERE status <> 'open' AND {w_sql})
             SELECT b.lead_id, b.rep_id, b.source, b.segment, b.region_id,
-                   year(b.created_at) || 'Q' || quarter(b.created_at) AS created_quarter,
+                   {quarter_label_sql("b.created_at")} AS created_quarter,
                    b.converted {flag_sql}
             FROM base AS b LEFT JOIN calls AS c
               ON c.lead_id = b.lead_id AND CAST(c.called_at AS DATE) <= b.closed_at
