@@ -66,3 +66,23 @@ def test_t_formats_and_falls_back():
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_catalogue_loads(lang):
     assert isinstance(catalogue(lang), dict)
+
+
+def test_every_message_has_one_translation_across_the_catalogue_files():
+    """One home per message: the same English id never gets two Chinese texts in two .po files
+    (the catalogue merges them, so one would silently win)."""
+    from babel.messages.pofile import read_po
+
+    seen: dict[str, tuple[str, object]] = {}
+    conflicts = []
+    for po in sorted((ROOT / "locales" / "zh" / "LC_MESSAGES").glob("*.po")):
+        with po.open("rb") as fh:
+            for m in read_po(fh):
+                if not m.id:
+                    continue
+                key = m.id if isinstance(m.id, str) else m.id[0]
+                value = m.string if isinstance(m.string, str) else tuple(m.string)
+                first = seen.setdefault(key, (po.name, value))
+                if first[1] != value:
+                    conflicts.append((key, first, (po.name, value)))
+    assert conflicts == []
