@@ -7,7 +7,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.test_i18n_catalogue import message_ids
+from tests.base.test_i18n_catalogue import message_ids
 from ui.i18n import catalogue
 
 zh = catalogue("zh")
