@@ -133,6 +133,9 @@ class Server:
     ``session_ttl`` sets ``server.disconnectedSessionTTL`` (Streamlit's default is 120 s):
     how long the server keeps a closed tab's session before it may free it. ``app_dir`` is
     the checkout whose app.py runs (this one by default; another to try out a change).
+    ``script`` is the script run, relative to ``app_dir`` (``app.py``; the benchmarks' floor
+    app is ``bench/floor_app.py``): it runs from ``app_dir``, so under the same
+    ``.streamlit/config.toml`` as the product.
     """
 
     db: Path
@@ -140,6 +143,7 @@ class Server:
     session_ttl: int | None = None
     app_dir: Path = ROOT
     extra_args: tuple[str, ...] = ()
+    script: str = "app.py"
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
 
@@ -154,7 +158,7 @@ class Server:
             "-m",
             "streamlit",
             "run",
-            "app.py",
+            self.script,
             "--server.port",
             str(self.port),
             "--server.headless",
@@ -221,6 +225,18 @@ class Server:
     def peak_rss(self) -> int:
         """Highest resident memory the server process has had (VmHWM), bytes."""
         return _status_kb(self.proc.pid, "VmHWM") * 1024 if self.proc else 0
+
+    def cpu_seconds(self) -> float:
+        """CPU time the server process has used so far (user + system, children included), seconds.
+
+        Read it before and after a move: the difference is that move's work on the server.
+        """
+        if self.proc is None:
+            return 0.0
+        import psutil
+
+        t = psutil.Process(self.proc.pid).cpu_times()
+        return float(t.user + t.system + t.children_user + t.children_system)
 
 
 def _status_kb(pid: int, key: str) -> int:
@@ -476,30 +492,104 @@ def exceptions(page: Any) -> list[str]:
 #: Every chart element: Plotly (SVG) and ECharts (canvas, or SVG).
 CHARTS = '[data-testid="stPlotlyChart"], [data-testid="stEChartsChart"]'
 
-#: ``(root) => [items, hash]`` of what one chart draws: its SVG paths and texts, and for a canvas
-#: chart the description ECharts writes into ``aria-label`` from the drawn data (it is updated in
-#: the same task that paints the canvas) plus a coarse sample of the canvas pixels.
-CHART_DRAWING_JS = """(root) => {
-  let h = 0, n = 0;
-  const mix = (s) => { for (let i = 0; i < s.length; i++) h = (h * 31 + s.charCodeAt(i)) | 0; n++; };
-  for (const p of root.querySelectorAll('svg path, svg text')) mix((p.getAttribute('d') || '') + (p.textContent || ''));
-  for (const el of root.querySelectorAll('[aria-label]')) mix(el.getAttribute('aria-label'));
-  const canvases = root.querySelectorAll('canvas');
-  if (canvases.length) {
-    const probe = window.__labChartProbe = window.__labChartProbe || document.createElement('canvas');
-    probe.width = 96; probe.height = 48;
-    const cx = probe.getContext('2d', {willReadFrequently: true});
-    for (const c of canvases) {
-      if (!c.width || !c.height) continue;
-      cx.clearRect(0, 0, 96, 48);
-      cx.drawImage(c, 0, 0, 96, 48);
-      const d = cx.getImageData(0, 0, 96, 48).data;
-      for (let i = 0; i < d.length; i += 4) h = (h * 31 + d[i] + 3 * d[i + 1] + 7 * d[i + 2]) | 0;
-      n++;
+#: ``(host) => instance | null``: the ECharts instance drawing into ``host`` (the element ECharts
+#: was initialised on, marked ``_echarts_instance_``: in Streamlit 1.67 the ``stEChartsChart``
+#: element itself). Streamlit keeps it in the React state of
+#: its chart component and exposes no registry, so it is found on the host's React fiber
+#: (the state hooks of the components above it); cached per host while it is not disposed.
+ECHARTS_INSTANCE_JS = """(host) => {
+  const cache = window.__labEchartsInstances = window.__labEchartsInstances || new WeakMap();
+  const isInst = (v) => !!v && typeof v === 'object' && typeof v.getOption === 'function'
+    && typeof v.isDisposed === 'function' && typeof v.getDom === 'function' && !v.isDisposed()
+    && v.getDom() === host;
+  const known = cache.get(host);
+  if (isInst(known)) return known;
+  const key = Object.keys(host).find((k) => k.startsWith('__reactFiber$'));
+  let found = null;
+  for (let f = key ? host[key] : null, up = 0; f && up < 40 && !found; f = f.return, up++) {
+    for (let h = f.memoizedState, k = 0; h && typeof h === 'object' && k < 200 && !found; h = h.next, k++) {
+      const v = h.memoizedState;
+      if (isInst(v)) found = v;
+      else if (v && typeof v === 'object' && isInst(v.current)) found = v.current;
     }
   }
-  return [n, h];
+  if (found) cache.set(host, found);
+  return found;
 }"""
+
+#: ``(instance) => signature`` of the data an ECharts instance draws: its title, the axes'
+#: categories and every series' type, name, data and marked lines, read from
+#: ``getOption()`` (the option the canvas was last painted from; ``setOption`` paints
+#: synchronously, so the data read is the data drawn). Every value counts, however small
+#: its effect on the pixels.
+ECHARTS_DATA_JS = """(inst) => {
+  const o = inst.getOption() || {};
+  const all = (a) => (Array.isArray(a) ? a : a ? [a] : []);
+  const parts = [
+    all(o.title).map((x) => x.text),
+    all(o.xAxis).map((x) => x.data || null),
+    all(o.yAxis).map((x) => x.data || null),
+    all(o.series).map((x) => [x.type, x.name, x.data, x.markLine ? x.markLine.data : null]),
+  ];
+  const s = JSON.stringify(parts);
+  let h = 0;
+  for (let i = 0; i < s.length; i++) h = (Math.imul(h, 31) + s.charCodeAt(i)) | 0;
+  return 'data:' + s.length + ':' + h;
+}"""
+
+#: ``(canvas) => signature`` of every pixel of a 2D canvas (its full ``getImageData`` buffer):
+#: the fallback for a canvas chart whose data cannot be read.
+CANVAS_PIXELS_JS = """(canvas) => {
+  if (!canvas.width || !canvas.height) return 'px:empty';
+  const cx = canvas.getContext('2d');
+  if (!cx) return 'px:none';
+  const d = new Uint32Array(cx.getImageData(0, 0, canvas.width, canvas.height).data.buffer);
+  let h = 0;
+  for (let i = 0; i < d.length; i++) h = (Math.imul(h, 31) + d[i]) | 0;
+  return 'px:' + canvas.width + 'x' + canvas.height + ':' + h;
+}"""
+
+#: ``(root) => [items, hash, how]`` of what one chart draws: its SVG paths and texts (Plotly, or
+#: ECharts' SVG renderer) and the ``aria-label`` descriptions; for an ECharts canvas the data of
+#: its instance (``ECHARTS_DATA_JS``), and for any other canvas every pixel
+#: (``CANVAS_PIXELS_JS``). ``how`` says which: ``data``, ``pixels``, ``svg`` (joined by '+').
+#: (It used to sample a 96x48 downscale of each canvas, which missed small bar changes.)
+CHART_DRAWING_JS = (
+    """(root) => {
+  const instanceOf = """
+    + ECHARTS_INSTANCE_JS
+    + """;
+  const dataOf = """
+    + ECHARTS_DATA_JS
+    + """;
+  const pixelsOf = """
+    + CANVAS_PIXELS_JS
+    + """;
+  let h = 0, n = 0;
+  const how = new Set();
+  const mix = (s) => { for (let i = 0; i < s.length; i++) h = (Math.imul(h, 31) + s.charCodeAt(i)) | 0; n++; };
+  for (const p of root.querySelectorAll('svg path, svg text')) {
+    mix((p.getAttribute('d') || '') + (p.textContent || ''));
+    how.add('svg');
+  }
+  for (const el of root.querySelectorAll('[aria-label]')) mix(el.getAttribute('aria-label'));
+  const read = new Set();
+  const hosts = [root, ...root.querySelectorAll('[_echarts_instance_]')].filter((e) => e.hasAttribute('_echarts_instance_'));
+  for (const host of hosts) {
+    const inst = instanceOf(host);
+    if (!inst) continue;
+    mix(dataOf(inst));
+    how.add('data');
+    for (const c of host.querySelectorAll('canvas')) read.add(c);
+  }
+  for (const c of root.querySelectorAll('canvas')) {
+    if (read.has(c)) continue;
+    mix(pixelsOf(c));
+    how.add('pixels');
+  }
+  return [n, h, [...how].sort().join('+')];
+}"""
+)
 
 #: A short signature of what the charts matching ``sel`` draw, to tell when they are redrawn.
 CHART_SIGNATURE_JS = (
@@ -513,3 +603,227 @@ CHART_SIGNATURE_JS = (
   return roots.length ? `${roots.length}:${n}:${h}` : '';
 }"""
 )
+
+
+# -- timing one move ----------------------------------------------------------------------
+#: Installs ``window.__labMove`` on the page: from now on it records the next key or pointer
+#: press (``act``), and every animation frame which chart's drawing differs from what it drew
+#: at install (``charts[id].first``: the first frame with a different drawing; ``last``: the
+#: last frame its drawing changed), the last DOM mutation and the last time the script state
+#: became ``notRunning``. ECharts instances are watched through their ``rendered`` events (the
+#: data is read only when they paint); other charts are read every frame. A chart is named
+#: after its element's ``st-key-`` class (its widget key), else ``chart<n>`` in page order.
+MOVE_WATCH_JS = (
+    """(sel) => {
+  const drawing = """
+    + CHART_DRAWING_JS
+    + """;
+  const instanceOf = """
+    + ECHARTS_INSTANCE_JS
+    + """;
+  const dataOf = """
+    + ECHARTS_DATA_JS
+    + """;
+  if (window.__labMove) window.__labMove.stop = true;
+  const t0 = performance.now();
+  const w = window.__labMove = {t0, act: null, charts: {}, lastMutation: t0, runEnd: null, sawRun: false,
+                                stop: false, frames: 0};
+  const hook = (inst) => {
+    if (inst.__labRec) return inst.__labRec;
+    const rec = inst.__labRec = {sig: dataOf(inst), finished: null};
+    inst.on('rendered', () => { rec.sig = dataOf(inst); });
+    inst.on('finished', () => { rec.finished = performance.now(); });
+    return rec;
+  };
+  const read = () => {
+    const out = [];
+    const seen = {};
+    document.querySelectorAll(sel).forEach((root, i) => {
+      if (root.parentElement && root.parentElement.closest(sel)) return;  // drawn with its outer chart
+      const holder = root.closest('[class*="st-key-"]');
+      const m = holder && /(?:^|\\s)st-key-(\\S+)/.exec(holder.className);
+      let id = m ? m[1] : 'chart' + i;
+      seen[id] = (seen[id] || 0) + 1;
+      if (seen[id] > 1) id += '#' + seen[id];
+      const hosts = [root, ...root.querySelectorAll('[_echarts_instance_]')].filter((e) => e.hasAttribute('_echarts_instance_'));
+      const insts = hosts.map(instanceOf);
+      if (hosts.length && insts.every((x) => x)) {
+        const recs = insts.map(hook);
+        out.push([id, 'data', recs.map((r) => r.sig).join('|'), recs]);
+      } else {
+        const [, h, how] = drawing(root);
+        out.push([id, how || 'none', String(h), null]);
+      }
+    });
+    return out;
+  };
+  for (const [id, how, sig] of read()) w.charts[id] = {how, before: sig, first: null, last: null, finished: null};
+  const app = document.querySelector('[data-testid="stApp"]');
+  const obs = new MutationObserver((records) => {
+    const now = performance.now();
+    w.lastMutation = now;
+    for (const r of records) {
+      if (r.target === app && r.attributeName === 'data-test-script-state') {
+        const state = app.getAttribute('data-test-script-state');
+        if (state === 'running') w.sawRun = true;
+        else if (state === 'notRunning') w.runEnd = now;
+      }
+    }
+  });
+  obs.observe(document.body, {childList: true, subtree: true, characterData: true, attributes: true});
+  const mark = () => { if (w.act === null) w.act = performance.now(); };
+  document.addEventListener('keydown', mark, {capture: true, once: true});
+  document.addEventListener('pointerdown', mark, {capture: true, once: true});
+  const tick = () => {
+    if (w.stop) { obs.disconnect(); return; }
+    const now = performance.now();
+    w.frames++;
+    for (const [id, how, sig, recs] of read()) {
+      // a chart that appears during the move (a second element under the same key while the old
+      // one is stale) is compared with what its key drew before, else with nothing
+      const base = w.charts[id.split('#')[0]];
+      const c = w.charts[id] = w.charts[id] || {how, before: base ? base.before : '', first: null, last: null, finished: null};
+      c.how = how;
+      if (sig !== (c.sig === undefined ? c.before : c.sig)) c.last = now;
+      c.sig = sig;
+      if (sig !== c.before && c.first === null) c.first = now;
+      if (recs) c.finished = Math.max(...recs.map((r) => r.finished || 0)) || null;
+    }
+    requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+  return Object.keys(w.charts);
+}"""
+)
+
+#: ``([quiet, limit]) => ms``: resolves once the app is idle (``IDLE_JS``) and neither the DOM nor
+#: any chart's drawing has changed for ``quiet`` ms, or after ``limit`` ms (then ``-1``).
+MOVE_QUIET_JS = (
+    """([quiet, limit]) => new Promise((resolve) => {
+  const idle = """
+    + IDLE_JS
+    + """;
+  const w = window.__labMove;
+  const start = performance.now();
+  const tick = () => {
+    const now = performance.now();
+    const lastChart = Math.max(0, ...Object.values(w.charts).map((c) => c.last || 0));
+    if (idle() && now - Math.max(w.lastMutation, lastChart) >= quiet) resolve(now - start);
+    else if (now - start >= limit) resolve(-1);
+    else setTimeout(tick, 25);
+  };
+  tick();
+})"""
+)
+
+#: Stops the watch and returns its record (times relative to the key or pointer press, ms).
+MOVE_RESULT_JS = """() => {
+  const w = window.__labMove;
+  w.stop = true;
+  const act = w.act === null ? w.t0 : w.act;
+  const rel = (t) => (t === null || t === undefined ? null : t - act);
+  const charts = {};
+  for (const [id, c] of Object.entries(w.charts)) {
+    const done = c.first === null ? null : Math.max(c.last || c.first, c.finished && c.finished > c.first ? c.finished : 0);
+    charts[id] = {how: c.how, first: rel(c.first), done: rel(done)};
+  }
+  return {pressed: w.act !== null, charts, lastMutation: rel(w.lastMutation), runEnd: rel(w.runEnd),
+          sawRun: w.sawRun, frames: w.frames};
+}"""
+
+#: Outcomes of :func:`measure_move`.
+MOVE_CHANGED, MOVE_UNCHANGED, MOVE_NO_RUN, MOVE_TIMEOUT = "changed", "unchanged", "no run", "timeout"
+
+
+@dataclass
+class Move:
+    """One widget move, timed in the page from the key (or pointer) press.
+
+    ``status``: ``changed`` (a chart's drawing changed), ``unchanged`` (the run finished and the
+    page settled, but no chart draws anything different), ``no run`` (no script run finished
+    within the time allowed) or ``timeout`` (the page did not settle in time).
+    ``first_chart_s``: to the first frame in which any chart's drawing differs (None when none
+    changed); ``settled_s``: to the whole page settled: the run finished, every chart that
+    changes redrawn (ECharts: its ``finished`` event), the last DOM change; ``run_s`` (this
+    process's clock): to the server's "run finished" message received; ``charts``: each chart's
+    first redraw (None: unchanged); ``how``: how each chart was read (``data``, ``pixels``,
+    ``svg``); ``server_cpu_s``: the server's CPU time during the move (when a server is given);
+    ``frames``: animation frames the page ran while watching (0: the page was not drawing, e.g.
+    a hidden tab, and the chart times cannot be trusted).
+    """
+
+    status: str
+    first_chart_s: float | None = None
+    settled_s: float | None = None
+    run_s: float | None = None
+    server_cpu_s: float | None = None
+    charts: dict[str, float | None] = field(default_factory=dict)
+    how: dict[str, str] = field(default_factory=dict)
+    frames: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict of the fields."""
+        return {
+            "status": self.status,
+            "first_chart_s": self.first_chart_s,
+            "settled_s": self.settled_s,
+            "run_s": self.run_s,
+            "server_cpu_s": self.server_cpu_s,
+            "charts": self.charts,
+            "how": self.how,
+            "frames": self.frames,
+        }
+
+
+def measure_move(
+    page: Any,
+    act: Callable[[], object],
+    *,
+    charts: str = CHARTS,
+    server: Server | None = None,
+    quiet_ms: float = 400,
+    run_timeout_s: float = 60.0,
+    settle_timeout_s: float = 60.0,
+) -> Move:
+    """Do ``act`` (a key press on a slider, a click) and time what it changes on ``page``.
+
+    Waits until the server reports a completed run (else ``no run`` after ``run_timeout_s``),
+    then until the page is idle and nothing (DOM, chart drawing) has changed for ``quiet_ms``
+    (else ``timeout`` after ``settle_timeout_s``); never raises for a slow or empty move. The
+    times are measured in the page (see :class:`Move`); with ``server``, its CPU time is read
+    just before ``act`` and after the page settled.
+    """
+    page.evaluate(MOVE_WATCH_JS, charts)
+    counter = RunCounter.of(page)
+    before = counter.finished
+    cpu0 = server.cpu_seconds() if server else None
+    t0 = time.perf_counter()
+    act()
+    run_s: float | None = None
+    while counter.finished <= before:
+        if time.perf_counter() - t0 > run_timeout_s:
+            break
+        page.wait_for_timeout(5)
+    else:
+        run_s = time.perf_counter() - t0
+    waited = -1.0
+    if run_s is not None:
+        waited = page.evaluate(MOVE_QUIET_JS, [quiet_ms, settle_timeout_s * 1000])
+    cpu = server.cpu_seconds() - cpu0 if server and cpu0 is not None else None
+    rec = page.evaluate(MOVE_RESULT_JS)
+    per = {k: (v["first"] / 1000 if v["first"] is not None else None) for k, v in rec["charts"].items()}
+    how = {k: v["how"] for k, v in rec["charts"].items()}
+    firsts = [s for s in per.values() if s is not None]
+    move = Move(MOVE_CHANGED, run_s=run_s, server_cpu_s=cpu, charts=per, how=how, frames=int(rec["frames"]))
+    move.first_chart_s = min(firsts) if firsts else None
+    if run_s is None:
+        move.status = MOVE_NO_RUN
+        return move
+    if waited < 0:
+        move.status = MOVE_TIMEOUT
+        return move
+    ends = [rec["lastMutation"], rec["runEnd"], *(v["done"] for v in rec["charts"].values())]
+    move.settled_s = max((e for e in ends if e is not None), default=0.0) / 1000
+    if not firsts:
+        move.status = MOVE_UNCHANGED
+    return move
