@@ -1,11 +1,16 @@
 """Sections of the Incentive lab page: a rep's own pay, the scenario against the baseline, the
 risk of overspending, winners and losers with the payout trace, and the statement downloads.
 
+The page shows first what a slider move changes at once (:func:`scenario_tiles`,
+:func:`movers_count`, :func:`cost_chart`, from the cheap summaries), then the rest
+(:func:`details`, :func:`risk_section`, :func:`movers_table`, :func:`payout_trace`).
 Each section draws into the current container and reads the engine through a
 :class:`ui.incentives_data.LabData`, so every computation goes through the result cache.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -23,6 +28,11 @@ from ui.incentives_data import LabData
 DRAWS = 1000
 #: Rows shown from each end of the winners-and-losers table.
 TOP_MOVERS = 25
+#: Height in pixels of the parameter panel, which scrolls inside itself beside the results (a
+#: 1400x900 window shows the panel, the cost tiles and the cost chart without scrolling).
+PANEL_HEIGHT = 560
+#: Height in pixels of the cost chart beside the parameters.
+COST_CHART_HEIGHT = 300
 
 
 def money(v: float) -> str:
@@ -152,8 +162,9 @@ def summary_table(base: incentives.Summary, scen: incentives.Summary) -> pd.Data
 
 
 def scenario_tiles(b: incentives.Summary, s: incentives.Summary) -> None:
-    """Cost, budget, cost of sales and base-threshold tiles of the scenario, and the budget warning."""
-    c = st.columns(4)
+    """Cost, budget, cost of sales and base-threshold tiles of the scenario, two by two (beside the
+    parameters a row of four would cut the amounts short)."""
+    c = [*st.columns(2), *st.columns(2)]
     c[0].metric(
         t("Total cost"),
         money(s.total_cost),
@@ -178,6 +189,10 @@ def scenario_tiles(b: incentives.Summary, s: incentives.Summary) -> None:
         fmt.percent(s.share_base),
         help=t("The plan intends about 80% of reps to reach the base bonus."),
     )
+
+
+def budget_notes(s: incentives.Summary) -> None:
+    """The scenario's over-budget warning, and how the budget of a partial selection is prorated."""
     if s.over_budget:
         msg = (
             t(
@@ -204,16 +219,21 @@ def scenario_tiles(b: incentives.Summary, s: incentives.Summary) -> None:
         )
 
 
-def cost_charts(lab: LabData, baseline: Plan, scenario: Plan) -> None:
-    """Cost against budget per plan, and pay against attainment (the plans' curves and every rep)."""
+def movers_count(gain: int, lose: int) -> None:
+    """How many reps gain and how many lose under the scenario (one line)."""
+    st.markdown(
+        t("**{gain}** reps gain and **{lose}** lose under the scenario.", gain=fmt.count(gain), lose=fmt.count(lose))
+    )
+
+
+def cost_chart(b: incentives.Summary, s: incentives.Summary) -> None:
+    """Cost against budget of the baseline and the scenario, from their summaries."""
     names = {"b": t("Baseline"), "s": t("Scenario")}
-    results = {"b": lab.compute(baseline), "s": lab.compute(scenario)}
     cost_parts = ("base_cost", "commission_cost", "team_cost", "innovation_cost", "scaling_cost", "budget")
-    left, right = st.columns(2)
-    left.echarts_chart(
+    st.echarts_chart(
         charts.cost_vs_budget(
             pd.DataFrame(
-                [{"plan": names[k], **{c: getattr(r.summary, c) for c in cost_parts}} for k, r in results.items()]
+                [{"plan": names[k], **{c: getattr(x, c) for c in cost_parts}} for k, x in (("b", b), ("s", s))]
             ),
             {
                 "title": t("Cost against budget"),
@@ -227,12 +247,39 @@ def cost_charts(lab: LabData, baseline: Plan, scenario: Plan) -> None:
             },
         ),
         key="incentives_chart_cost",
-        height=charts.CHART_HEIGHT,
+        height=COST_CHART_HEIGHT,
     )
-    right.echarts_chart(
+
+
+def updating() -> Any:
+    """A line saying the slower results below are being recomputed; returns its placeholder (empty it when done)."""
+    status = st.empty()
+    status.caption(t("Updating the risk, the charts and the tables below…"))
+    return status
+
+
+def details(lab: LabData, baseline: Plan, scenario: Plan, b: incentives.Summary, s: incentives.Summary) -> None:
+    """The figures of both plans side by side, pay against attainment, the attainment histogram and
+    the grade migration: the results that need every rep's pay or grade."""
+    st.subheader(t("Scenario against the baseline"))
+    left, right = st.columns(2)
+    left.dataframe(summary_table(b, s), hide_index=True, width="stretch", key="incentives_summary")
+    with right:
+        payout_chart(lab, baseline, scenario)
+    left, right = st.columns(2)
+    with left:
+        attainment_chart(lab, scenario)
+    with right:
+        migration_chart(lab, baseline, scenario)
+
+
+def payout_chart(lab: LabData, baseline: Plan, scenario: Plan) -> None:
+    """Pay against attainment: the plans' curves and every rep's pay under the scenario."""
+    names = {"b": t("Baseline"), "s": t("Scenario")}
+    st.echarts_chart(
         charts.payout_curve(
             {names["b"]: lab.payout_curve(baseline), names["s"]: lab.payout_curve(scenario)},
-            results["s"].per_rep,
+            lab.compute(scenario).per_rep,
             {
                 "title": t("Pay against attainment"),
                 "x": t("Attainment"),
@@ -251,11 +298,10 @@ def cost_charts(lab: LabData, baseline: Plan, scenario: Plan) -> None:
     )
 
 
-def grade_charts(lab: LabData, baseline: Plan, scenario: Plan) -> None:
-    """The scenario's attainment histogram with the plan's thresholds, and the grade migration."""
+def attainment_chart(lab: LabData, scenario: Plan) -> None:
+    """The scenario's attainment histogram with the plan's thresholds."""
     marks = {t("Base"): scenario.base_bonus.threshold, t("Quota"): 1.0, t("Accelerator"): scenario.accelerator_start}
-    left, right = st.columns(2)
-    left.echarts_chart(
+    st.echarts_chart(
         charts.attainment_histogram(
             lab.compute(scenario).per_rep["attainment"],
             marks,
@@ -269,7 +315,11 @@ def grade_charts(lab: LabData, baseline: Plan, scenario: Plan) -> None:
         key="incentives_chart_attainment",
         height=charts.CHART_HEIGHT,
     )
-    right.echarts_chart(
+
+
+def migration_chart(lab: LabData, baseline: Plan, scenario: Plan) -> None:
+    """From-grade x to-grade counts of the visible reps."""
+    st.echarts_chart(
         charts.migration_heatmap(
             lab.migration(baseline, scenario).matrix,
             {"title": t("Grade migration"), "x": t("Scenario grade"), "y": t("Baseline grade")},
@@ -330,13 +380,9 @@ def risk_section(lab: LabData, baseline: Plan, scenario: Plan) -> None:
 
 
 def movers_table(lab: LabData, baseline: Plan, scenario: Plan) -> None:
-    """How many reps gain or lose, and the biggest moves each way with their reason."""
+    """The biggest moves each way with their reason (the counts are beside the tiles, :func:`movers_count`)."""
     st.subheader(t("Winners and losers"))
     cmp = lab.compare(baseline, scenario)
-    gain, lose = int((cmp["delta"] > 0.005).sum()), int((cmp["delta"] < -0.005).sum())
-    st.markdown(
-        t("**{gain}** reps gain and **{lose}** lose under the scenario.", gain=fmt.count(gain), lose=fmt.count(lose))
-    )
     moved = pd.concat([cmp.head(TOP_MOVERS), cmp.tail(TOP_MOVERS)]).drop_duplicates("rep_id")
     moved = moved[moved["reason"] != "unchanged"]
     if moved.empty:

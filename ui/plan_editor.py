@@ -17,7 +17,7 @@ from analytics.incentives import plans
 from analytics.incentives.plans import DEAL_TYPES, METRICS, Budget, Commission, Plan, TeamPool, Tier
 from ui import format as fmt
 from ui import incentives_charts as charts
-from ui.i18n import t
+from ui.i18n import current_lang, t
 
 #: Widget keys of plan parameters start with this (reset when the baseline changes).
 PARAM = "incentives_p_"
@@ -25,6 +25,29 @@ PARAM = "incentives_p_"
 MAX_TIERS = 5
 #: Page-local state: the baseline plan whose values the parameter widgets hold.
 LOADED_KEY = "incentives_loaded"
+
+
+def choice_key(name: str) -> str:
+    """The widget key of a parameter whose options carry translated labels: one per language.
+
+    Streamlit keeps a multiselect's (and a radio's) value by its option labels; after a
+    language switch, the labels of the old language are no option of the new one, and the
+    next fragment run failed ("bad argument type") when it serialised them. As for the
+    sidebar filters (ui/filters.py), each language draws its own widget, starting from the
+    plain value kept by :func:`keep` (so a switch keeps the choice).
+    """
+    return f"{PARAM}{name}_{current_lang()}"
+
+
+def kept(name: str, default: Any) -> Any:
+    """The plain value of a per-language parameter widget (:func:`choice_key`), else ``default``."""
+    return st.session_state.get(f"{PARAM}plain_{name}", default)
+
+
+def keep(name: str, value: Any) -> Any:
+    """Remember the plain value of a per-language parameter widget; returns ``value``."""
+    st.session_state[f"{PARAM}plain_{name}"] = value
+    return value
 
 
 def reset_params() -> None:
@@ -63,13 +86,16 @@ def commission_controls(p: Plan, box: Any) -> Commission:
         "marginal": t("Marginal: each rate on its band"),
         "retroactive": t("Retroactive: whole amount at the highest rate reached"),
     }
-    mode = box.radio(
-        t("Commission mode"),
-        list(modes),
-        index=list(modes).index(c.mode),
-        key=PARAM + "mode",
-        horizontal=True,
-        format_func=modes.get,
+    mode = keep(
+        "mode",
+        box.radio(
+            t("Commission mode"),
+            list(modes),
+            index=list(modes).index(kept("mode", c.mode)),
+            key=choice_key("mode"),
+            horizontal=True,
+            format_func=modes.get,
+        ),
     )
     n = box.number_input(t("Number of tiers"), 1, MAX_TIERS, len(c.tiers), key=PARAM + "tiers")
     tiers = []
@@ -135,12 +161,15 @@ def plan_editor(p: Plan, roles: list[str]) -> Plan:
         [t("Base and commission"), t("Pools"), t("Budget"), t("Scorecard and grades")]
     )
     deal_names = {"new": t("New business"), "renewal": t("Renewals"), "upsell": t("Upsells")}
-    deal_types = tab_base.multiselect(
-        t("Deals that count towards attainment"),
-        list(DEAL_TYPES),
-        list(p.deal_types),
-        key=PARAM + "deal_types",
-        format_func=deal_names.get,
+    deal_types = keep(
+        "deal_types",
+        tab_base.multiselect(
+            t("Deals that count towards attainment"),
+            list(DEAL_TYPES),
+            kept("deal_types", list(p.deal_types)),
+            key=choice_key("deal_types"),
+            format_func=deal_names.get,
+        ),
     )
     a, b = tab_base.columns(2)
     base = replace(
@@ -193,13 +222,16 @@ def plan_editor(p: Plan, roles: list[str]) -> Plan:
     )
     bu = p.budget
     bases = {"share": t("Share of total target"), "amount": t("Fixed amount")}
-    basis = tab_budget.radio(
-        t("Base budget"),
-        list(bases),
-        index=0 if bu.base_amount is None else 1,
-        key=PARAM + "basis",
-        horizontal=True,
-        format_func=bases.get,
+    basis = keep(
+        "basis",
+        tab_budget.radio(
+            t("Base budget"),
+            list(bases),
+            index=list(bases).index(kept("basis", "share" if bu.base_amount is None else "amount")),
+            key=choice_key("basis"),
+            horizontal=True,
+            format_func=bases.get,
+        ),
     )
     if basis == "share":
         share = pct_slider(
@@ -231,33 +263,42 @@ def plan_editor(p: Plan, roles: list[str]) -> Plan:
             a, t("Extra budget released at company attainment"), "release_at", bu.release_attainment, 50.0, 300.0, 5.0
         ),
         release_share=pct_slider(b, t("Extra budget released"), "release_share", bu.release_share, 0.0, 50.0, 1.0),
-        over_budget=tab_budget.radio(
-            t("When over budget"),
-            list(overs),
-            index=list(overs).index(bu.over_budget),
-            key=PARAM + "over",
-            horizontal=True,
-            format_func=overs.get,
+        over_budget=keep(
+            "over",
+            tab_budget.radio(
+                t("When over budget"),
+                list(overs),
+                index=list(overs).index(kept("over", bu.over_budget)),
+                key=choice_key("over"),
+                horizontal=True,
+                format_func=overs.get,
+            ),
         ),
     )
     sc = p.scorecard
     gradings = {"thresholds": t("By minimum score"), "forced": t("Forced distribution")}
-    grading = tab_score.radio(
-        t("Grades"),
-        list(gradings),
-        index=list(gradings).index(sc.grading),
-        key=PARAM + "grading",
-        horizontal=True,
-        format_func=gradings.get,
+    grading = keep(
+        "grading",
+        tab_score.radio(
+            t("Grades"),
+            list(gradings),
+            index=list(gradings).index(kept("grading", sc.grading)),
+            key=choice_key("grading"),
+            horizontal=True,
+            format_func=gradings.get,
+        ),
     )
     methods = {"percentile": t("Percentile within role"), "zscore": t("Z-score within role")}
-    normalise = tab_score.radio(
-        t("Metric scores"),
-        list(methods),
-        index=list(methods).index(sc.normalise),
-        key=PARAM + "normalise",
-        horizontal=True,
-        format_func=methods.get,
+    normalise = keep(
+        "normalise",
+        tab_score.radio(
+            t("Metric scores"),
+            list(methods),
+            index=list(methods).index(kept("normalise", sc.normalise)),
+            key=choice_key("normalise"),
+            horizontal=True,
+            format_func=methods.get,
+        ),
     )
     th = dict(sc.thresholds)
     cols = tab_score.columns(4)
@@ -285,14 +326,26 @@ def plan_editor(p: Plan, roles: list[str]) -> Plan:
     a, b, c = tab_score.columns(3)
     role_names = charts.role_labels()
     role_opts = {"": t("All roles"), **{r: role_names.get(r, r) for r in roles}}
-    wrole = a.selectbox(t("Roles"), list(role_opts), key=PARAM + "w_role", format_func=role_opts.get)
+    wrole = keep(
+        "w_role",
+        a.selectbox(
+            t("Roles"),
+            list(role_opts),
+            index=list(role_opts).index(kept("w_role", "")) if kept("w_role", "") in role_opts else 0,
+            key=choice_key("w_role"),
+            format_func=role_opts.get,
+        ),
+    )
     metric_names = charts.metric_labels()
-    metric = b.selectbox(
-        t("Metric"),
-        list(METRICS),
-        index=list(METRICS).index("renewal_rate"),
-        key=PARAM + "w_metric",
-        format_func=lambda m: metric_names.get(m, m),
+    metric = keep(
+        "w_metric",
+        b.selectbox(
+            t("Metric"),
+            list(METRICS),
+            index=list(METRICS).index(kept("w_metric", "renewal_rate")),
+            key=choice_key("w_metric"),
+            format_func=lambda m: metric_names.get(m, m),
+        ),
     )
     current = sc.weights_for(wrole).metric_weights(METRICS[metric].dimension).get(metric, 0.0)
     weight = c.slider(
@@ -306,7 +359,16 @@ def plan_editor(p: Plan, roles: list[str]) -> Plan:
     tab_score.caption(t("The other metrics of the dimension are rescaled so the weights still sum to 100%."))
     dims = charts.dimension_labels()
     a, b = tab_score.columns(2)
-    dim = a.selectbox(t("Dimension"), list(dims), key=PARAM + "d_dim", format_func=dims.get)
+    dim = keep(
+        "d_dim",
+        a.selectbox(
+            t("Dimension"),
+            list(dims),
+            index=list(dims).index(kept("d_dim", next(iter(dims)))),
+            key=choice_key("d_dim"),
+            format_func=dims.get,
+        ),
+    )
     current_dim = sc.weights_for(wrole).dimension_weights()[dim]
     dim_weight = b.slider(
         t("Weight of the dimension in the total score"),

@@ -20,6 +20,8 @@ from ui import format as fmt
 from ui import incentives_charts as charts
 from ui.i18n import t
 
+#: Height in pixels of the weight what-if's migration chart, beside its slider.
+WHAT_IF_CHART_HEIGHT = 320
 #: Per-rep columns of the rep tables, in order (those a frame lacks are left out).
 REP_COLUMNS = (
     "rep_name",
@@ -211,22 +213,36 @@ def rep_detail(result: Any, rep: str) -> None:
     st.caption(t("Missing metrics are left out and the others re-weighted; see docs/methods/scorecard.md."))
 
 
-def what_if_results(wi: Any, teams: dict[str, str]) -> None:
-    """The grade migration of a weight what-if, and the reps who change grade."""
-    left, right = st.columns([2, 3])
-    left.echarts_chart(
+def what_if(quarter: scorecard.QuarterMetrics, key: tuple[Any, ...], plan: Plan, new_plan: Plan) -> Any:
+    """Grade migration from ``plan``'s scorecard to ``new_plan``'s (:func:`analytics.incentives.scorecard.what_if`).
+
+    Each scorecard's scores are cached under ``key`` (which identifies ``quarter``, the scope
+    included), so a move of the weight slider scores the new weights only.
+    """
+    before = data.run_with(key, scorecard.score_visible, quarter, plan.scorecard)
+    after = data.run_with(key, scorecard.score_visible, quarter, new_plan.scorecard)
+    return scorecard.migration(before, after)
+
+
+def what_if_chart(wi: Any) -> None:
+    """The grade migration of a weight what-if (current grade x new grade)."""
+    st.echarts_chart(
         charts.migration_heatmap(
             wi.matrix, {"title": t("Grade migration"), "x": t("New grade"), "y": t("Current grade")}
         ),
         key="scorecard_chart_migration",
-        height=charts.CHART_HEIGHT,
+        height=WHAT_IF_CHART_HEIGHT,
     )
+
+
+def what_if_movers(wi: Any, teams: dict[str, str]) -> None:
+    """The reps who change grade in a weight what-if."""
     movers = wi.movers[wi.movers["grade_changed"]]
     if movers.empty:
-        right.info(t("No rep changes grade."))
+        st.info(t("No rep changes grade."))
         return
     columns = ["rep_name", "team_id", "role", "grade_before", "grade_after", "rank_before", "rank_after", "rank_change"]
-    right.dataframe(
+    st.dataframe(
         _names(movers[columns], teams).rename(
             columns={
                 "rep_name": t("Rep"),

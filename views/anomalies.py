@@ -63,8 +63,17 @@ by_segment = c4.checkbox(
 
 names = tables.load_names(level)
 spec = anomalies.metric_spec(metric)
-result = data.run(
-    anomalies.find_anomalies, f, ctx.scope, metric=metric, level=level, sensitivity=sensitivity, by_segment=by_segment
+# The weekly panel does not depend on the sensitivity: read once, a slider move only re-scores it.
+panel = data.run(anomalies.weekly_panel, f, ctx.scope, level=level)
+result = data.run_with(
+    (f, ctx.scope, level),
+    anomalies.detect,
+    panel,
+    f,
+    metric=metric,
+    level=level,
+    sensitivity=sensitivity,
+    by_segment=by_segment,
 )
 for note in result.notes:
     findings.show(note, names.labels())

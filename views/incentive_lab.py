@@ -14,7 +14,7 @@ from ui import incentives_lab as sections
 from ui import incentives_scenarios as scenarios
 from ui.context import get_context
 from ui.i18n import t
-from ui.incentives_data import LabData
+from ui.incentives_data import LabData, yield_to_newer_run
 from ui.plan_editor import follow_baseline, plan_editor
 
 ctx = get_context()
@@ -29,8 +29,12 @@ f = ctx.filters
 quarter = str(Quarter.of(f.end))
 auth.log_view(ctx.scope, "incentive_lab", quarter)
 q = Quarter.parse(quarter)
+store = data.store()
+choices = plans.plan_choices(store, lang=ctx.lang)
+head_left, head_right = st.columns([1, 2], vertical_alignment="center")
+base_key = head_left.selectbox(t("Baseline plan"), list(choices), format_func=choices.get, key="incentives_baseline")
 if (f.start, f.end) == (q.start, q.end):
-    st.caption(
+    head_right.caption(
         t(
             "Payouts for {quarter}. Pools, ranks and the budget are computed over the whole company; the "
             "region and team filters only choose which reps are shown.",
@@ -38,13 +42,9 @@ if (f.start, f.end) == (q.start, q.end):
         )
     )
 else:
-    st.caption(
+    head_right.caption(
         t("Payouts are per quarter; showing {quarter}, the quarter in which the selected period ends.", quarter=quarter)
     )
-
-store = data.store()
-choices = plans.plan_choices(store, lang=ctx.lang)
-base_key = st.selectbox(t("Baseline plan"), list(choices), format_func=choices.get, key="incentives_baseline")
 try:
     baseline = plans.load_choice(store, base_key)
 except PlanError as exc:
@@ -71,27 +71,41 @@ follow_baseline(base_key)
 
 @st.fragment
 def lab() -> Plan | None:
-    """The plan editor and every result that depends on it; a change reruns only this part.
+    """The plan editor beside its first results, then every slower result; a change reruns only this part.
 
-    Returns the scenario plan (None while the parameters are invalid). The page receives it on
-    a full run, which is how the save form below submits, so it saves the plan shown.
+    The parameters scroll in a panel of their own on the left; the cost tiles, the winners and
+    losers count and the cost chart stay beside them, computed first from the cheap summary.
+    The risk, charts, tables and trace follow below, marked as updating, and a newer move ends
+    this run between them (:func:`ui.incentives_data.yield_to_newer_run`). Returns the scenario
+    plan (None while the parameters are invalid); the page receives it on a full run, which is
+    how the save form below submits, so it saves the plan shown.
     """
-    with st.expander(t("Plan parameters"), expanded=True):
+    panel, results = st.columns([5, 7], gap="medium")
+    with panel, st.container(height=sections.PANEL_HEIGHT, key="incentives_panel"):
+        st.markdown(f"**{t('Plan parameters')}**")
         try:
             scenario = plan_editor(baseline, engine.roles)
         except PlanError as exc:
             st.warning(translate_plan_error(str(exc), ctx.lang))
             return None
-    b, s = engine.compute(baseline).summary, engine.compute(scenario).summary
-    st.subheader(t("Scenario against the baseline"))
-    sections.scenario_tiles(b, s)
-    st.dataframe(sections.summary_table(b, s), hide_index=True, width="stretch", key="incentives_summary")
-    sections.cost_charts(engine, baseline, scenario)
-    sections.grade_charts(engine, baseline, scenario)
+    with results:
+        b, s = engine.quick(baseline).summary, engine.quick(scenario).summary
+        sections.scenario_tiles(b, s)
+        if SEES_PEOPLE:
+            sections.movers_count(*engine.gainers_losers(baseline, scenario))
+        sections.cost_chart(b, s)
+        sections.budget_notes(s)
+        status = sections.updating()
+    yield_to_newer_run()
+    sections.details(engine, baseline, scenario, b, s)
+    yield_to_newer_run()
     sections.risk_section(engine, baseline, scenario)
     if SEES_PEOPLE:
+        yield_to_newer_run()
         sections.movers_table(engine, baseline, scenario)
+        yield_to_newer_run()
         sections.payout_trace(engine, baseline, scenario, scope=ctx.scope, quarter=quarter)
+    status.empty()
     return scenario
 
 

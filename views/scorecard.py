@@ -14,6 +14,7 @@ from ui import incentives_charts as charts
 from ui import scorecard_view as view
 from ui.context import get_context
 from ui.i18n import t
+from ui.incentives_data import yield_to_newer_run
 
 ctx = get_context()
 st.title(t("Scorecard"))
@@ -92,21 +93,26 @@ with tab_rep:
     view.rep_detail(result, rep)
 
 
+QUARTER_DATA = data.run(scorecard.quarter_metrics, f, ctx.scope)
+#: identifies ``QUARTER_DATA`` for the result cache (quarter, scope and the shown regions and teams)
+QUARTER_KEY = (quarter, ctx.scope, f.region_ids, f.team_ids)
+
+
 @st.fragment
 def weight_what_if() -> None:
-    """Change one metric's weight and see the grade migration and the reps who move."""
+    """Change one metric's weight and see the grade migration beside the slider, then the reps who move."""
     st.subheader(t("Weight what-if"))
-    st.caption(
+    controls, result = st.columns([2, 3], gap="medium")
+    controls.caption(
         t(
             "Set a metric's weight inside its dimension; the other metrics of that dimension are rescaled so "
             "the weights still sum to 100%."
         )
     )
     roles = sorted(per["role"].dropna().unique())
-    c1, c2, c3 = st.columns(3)
     role_opts = {"": t("All roles"), **{r: ROLE_NAMES.get(r, r) for r in roles}}
-    role = c1.selectbox(t("Roles"), list(role_opts), key="scorecard_wi_role", format_func=role_opts.get)
-    metric = c2.selectbox(
+    role = controls.selectbox(t("Roles"), list(role_opts), key="scorecard_wi_role", format_func=role_opts.get)
+    metric = controls.selectbox(
         t("Metric"),
         list(METRICS),
         index=list(METRICS).index("renewal_rate"),
@@ -115,7 +121,7 @@ def weight_what_if() -> None:
     )
     dim = METRICS[metric].dimension
     current = plan.scorecard.weights_for(role or "").metric_weights(dim).get(metric, 0.0)
-    weight = c3.slider(
+    weight = controls.slider(
         t("New weight"),
         0.0,
         1.0,
@@ -124,7 +130,7 @@ def weight_what_if() -> None:
         key=f"scorecard_wi_weight_{role}_{metric}",
         format="%.2f",
     )
-    st.caption(
+    controls.caption(
         t(
             "{metric} is a {dimension} metric; its weight is {current} now.",
             metric=METRIC_NAMES[metric],
@@ -137,17 +143,20 @@ def weight_what_if() -> None:
     except plans.PlanError as exc:
         st.warning(translate_plan_error(str(exc), ctx.lang))
         return
-    wi = data.run(scorecard.what_if, f, ctx.scope, plan=plan, new_plan=new_plan)
-    st.markdown(
-        t(
-            "**{n} of {total} reps** change grade when {metric} weighs {weight}.",
-            n=fmt.count(wi.changed_grades),
-            total=fmt.count(wi.reps),
-            metric=METRIC_NAMES[metric],
-            weight=fmt.percent(weight, digits=0),
+    wi = view.what_if(QUARTER_DATA, QUARTER_KEY, plan, new_plan)
+    with result:
+        st.markdown(
+            t(
+                "**{n} of {total} reps** change grade when {metric} weighs {weight}.",
+                n=fmt.count(wi.changed_grades),
+                total=fmt.count(wi.reps),
+                metric=METRIC_NAMES[metric],
+                weight=fmt.percent(weight, digits=0),
+            )
         )
-    )
-    view.what_if_results(wi, TEAM_NAMES)
+        view.what_if_chart(wi)
+    yield_to_newer_run()
+    view.what_if_movers(wi, TEAM_NAMES)
 
 
 weight_what_if()

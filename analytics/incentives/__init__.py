@@ -4,6 +4,7 @@ The public names below are what pages, the CLI and the audit area use; the modul
 
 - :mod:`~analytics.incentives.inputs`: :func:`load_inputs`, one quarter read once;
 - :mod:`~analytics.incentives.engine`: :func:`compute` / :func:`simulate`, pay and summary;
+  :func:`quick`, the summary alone (what a slider move shows first);
 - :mod:`~analytics.incentives.statements`: :func:`trace`, :func:`statement`, pay outputs
   and exports;
 - :mod:`~analytics.incentives.comparison`: :func:`compare`, :func:`grade_migration`,
@@ -14,19 +15,22 @@ The public names below are what pages, the CLI and the audit area use; the modul
   submodules: ``from analytics.incentives import plans, scorecard``.
 """
 
-from analytics.incentives.comparison import compare, grade_migration, payout_curve
+from analytics.incentives.comparison import compare, gainers_losers, grade_migration, payout_curve
 from analytics.incentives.engine import (
     COMPONENTS,
     PER_REP_COLUMNS,
+    QuickResult,
     SimulationResult,
     Summary,
     compute,
     gini,
+    grade_reps,
+    quick,
     simulate,
     top_collaboration_teams,
 )
 from analytics.incentives.inputs import PayInputs, load_inputs
-from analytics.incentives.monte_carlo import RiskResult, risk, simulate_risk
+from analytics.incentives.monte_carlo import AttainmentDraws, RiskResult, attainment_draws, risk, simulate_risk
 from analytics.incentives.statements import (
     STATEMENT_COLUMNS,
     TEAM_PAY_COLUMNS,
@@ -46,19 +50,25 @@ __all__ = [
     "STATEMENT_COLUMNS",
     "TEAM_PAY_COLUMNS",
     "TRACE_COLUMNS",
+    "AttainmentDraws",
     "PayInputs",
+    "QuickResult",
     "RiskResult",
     "SimulationResult",
     "Summary",
+    "attainment_draws",
     "compare",
     "compute",
+    "gainers_losers",
     "gini",
     "grade_migration",
+    "grade_reps",
     "load_inputs",
     "neutralise",
     "pay_by_team",
     "pay_lines",
     "payout_curve",
+    "quick",
     "risk",
     "simulate",
     "simulate_risk",

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from analytics.access import require_individual_pay
-from analytics.incentives.engine import COMPONENTS, EPS, SimulationResult
+from analytics.incentives.engine import COMPONENTS, EPS, QuickResult, SimulationResult
 from analytics.incentives.inputs import PayInputs
 from analytics.incentives.plans import Plan
 from analytics.incentives.scorecard import WhatIf, migration
@@ -51,6 +51,22 @@ def compare(baseline: SimulationResult, scenario: SimulationResult) -> pd.DataFr
     reason = np.where((base_b > 0) & (base_s == 0), "loses_base", reason)
     out["reason"] = reason
     return out.sort_values(["delta", "rep_id"], ascending=[False, True], ignore_index=True)
+
+
+def gainers_losers(baseline: QuickResult, scenario: QuickResult) -> tuple[int, int]:
+    """How many reps gain and how many lose from ``baseline`` to ``scenario`` (both of the same inputs).
+
+    A rep gains when their total pay rises by more than half a cent and loses when it falls
+    by more: the counts of ``delta > 0.005`` and ``delta < -0.005`` in :func:`compare`, from
+    the cheap :func:`analytics.incentives.quick` results. Raises
+    :class:`analytics.access.AccessDenied` for a viewer who sees pay aggregated only.
+    """
+    require_individual_pay(baseline.viewer)
+    require_individual_pay(scenario.viewer)
+    if len(baseline.total_pay) != len(scenario.total_pay):
+        raise ValueError("both results must come from the same inputs (the same reps).")
+    delta = scenario.total_pay - baseline.total_pay
+    return int((delta > 0.005).sum()), int((delta < -0.005).sum())
 
 
 def grade_migration(baseline: SimulationResult, scenario: SimulationResult) -> WhatIf:

@@ -40,7 +40,7 @@ import pandas as pd
 from analytics.access import NOBODY, Scope
 from analytics.filters import Filters
 from analytics.incentives.inputs import PayInputs, load_inputs
-from analytics.incentives.plans import DEAL_TYPES, Plan
+from analytics.incentives.plans import DEAL_TYPES, Plan, ScorecardConfig
 from analytics.incentives.scorecard import score
 from analytics.store import Store
 
@@ -249,8 +249,12 @@ def _payout(
     total = subtotal.sum(axis=1)
     over = total > available + 0.005
     factor = np.where(over & (b.over_budget == "scale"), available / np.where(total > 0, total, 1.0), 1.0)
-    out["budget_scaling"] = _round(subtotal * (factor[:, None] - 1.0))
-    out["total_pay"] = subtotal + out["budget_scaling"]
+    if (factor == 1.0).all():  # nothing scaled (the usual case): skip two passes over (draws, reps)
+        out["budget_scaling"] = np.zeros_like(subtotal)
+        out["total_pay"] = subtotal
+    else:
+        out["budget_scaling"] = _round(subtotal * (factor[:, None] - 1.0))
+        out["total_pay"] = subtotal + out["budget_scaling"]
     out.update(
         company_attainment=company_att,
         base_budget=np.full(d, base_budget),
@@ -300,57 +304,105 @@ def _ratio(num: float, den: float) -> float:
     return float(num / den) if den else math.nan
 
 
-def compute(inputs: PayInputs, plan: Plan) -> SimulationResult:
-    """Apply ``plan`` to ``inputs``: every visible rep's pay, grade and the plan summary."""
-    inp = inputs
+def grade_reps(inputs: PayInputs, card: ScorecardConfig) -> pd.DataFrame:
+    """Scores, rank in role and grade of every active rep under the scorecard ``card``.
+
+    Grades depend on a plan's scorecard only, so a caller that keeps them per scorecard can
+    pass them to :func:`compute` (``graded=``) while pay parameters move. Grain and columns:
+    those of :func:`analytics.incentives.scorecard.score`.
+    """
+    return score(inputs.metrics, card, normalised=inputs.normalised[card.normalise])
+
+
+def _pay(inp: PayInputs, plan: Plan, *, detail: bool) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Won amounts and the pay components (one draw) of every rep under ``plan``."""
     won = _won(plan, inp)
     top_team = top_collaboration_teams(
         inp.collaboration, inp.team_codes, len(inp.team_ids), plan.team.collaboration_top_share
     )
     gp_company = np.array([inp.gross_profit[~np.isnan(inp.target_gp)].sum()])
-    p = _payout(plan, won[None, :], gp_company, inp, top_team, detail=True)
-    graded = score(inp.metrics, plan.scorecard, normalised=inp.normalised[plan.scorecard.normalise])
+    return won, _payout(plan, won[None, :], gp_company, inp, top_team, detail=detail)
+
+
+@dataclass(frozen=True)
+class QuickResult:
+    """The plan summary and every visible rep's total pay, without grades or the per-rep frame.
+
+    What a slider move shows first: :attr:`summary` equals ``compute(inputs, plan).summary``
+    and :attr:`total_pay` its ``per_rep["total_pay"]`` (same reps, same order).
+    """
+
+    summary: Summary
+    total_pay: np.ndarray = field(repr=False, compare=False)
+    viewer: Scope = NOBODY
+
+
+def quick(inputs: PayInputs, plan: Plan) -> QuickResult:
+    """The summary of ``plan`` on ``inputs`` (cost, budget, shares) and each visible rep's pay.
+
+    The cheap part of :func:`compute` (no scorecard grades, no per-rep frame): about a
+    millisecond for a thousand reps, so a page can show the cost of every slider position
+    before it computes anything else. Formulas: the module docstring.
+    """
+    won, p = _pay(inputs, plan, detail=False)
+    vis = inputs.visible
+    pay = p["total_pay"][0][vis]
+    return QuickResult(summary=_summary(plan, inputs, p, won), total_pay=pay, viewer=inputs.viewer)
+
+
+def compute(inputs: PayInputs, plan: Plan, *, graded: pd.DataFrame | None = None) -> SimulationResult:
+    """Apply ``plan`` to ``inputs``: every visible rep's pay, grade and the plan summary.
+
+    ``graded``: :func:`grade_reps` for ``plan`` when the caller has it already (grades depend
+    on the plan's scorecard only); computed here otherwise.
+    """
+    inp = inputs
+    won, p = _pay(inp, plan, detail=True)
+    if graded is None:
+        graded = grade_reps(inp, plan.scorecard)
     g = graded.set_index("rep_id").reindex(inp.reps["rep_id"])
-    frame = inp.reps.copy()
-    frame["monthly_salary"] = inp.salary
-    frame["won_amount"] = won
-    frame["target_amount"] = inp.target
-    frame["attainment"] = p["attainment"][0]
-    frame["gross_profit"] = inp.gross_profit
-    frame["innovation_points"] = inp.points
-    for comp in COMPONENTS:
-        frame[comp] = p[comp][0]
-    frame["total_pay"] = p["total_pay"][0]
-    frame["grade"] = g["grade"].to_numpy()
-    frame["total_score"] = g["total_score"].to_numpy(dtype=float)
-    frame["rank_in_role"] = g["rank_in_role"].to_numpy()
-    frame["top_collaboration_team"] = p["top_team"]
     vis = inp.visible
-    per_rep = frame[vis].reset_index(drop=True)[list(PER_REP_COLUMNS)]
+    columns = {
+        "monthly_salary": inp.salary,
+        "won_amount": won,
+        "target_amount": inp.target,
+        "attainment": p["attainment"][0],
+        "gross_profit": inp.gross_profit,
+        "innovation_points": inp.points,
+        **{comp: p[comp][0] for comp in COMPONENTS},
+        "total_pay": p["total_pay"][0],
+        "grade": g["grade"].to_numpy(),
+        "total_score": g["total_score"].to_numpy(dtype=float),
+        "rank_in_role": g["rank_in_role"].to_numpy(),
+        "top_collaboration_team": p["top_team"],
+    }
+    ids = inp.reps[vis].reset_index(drop=True)
+    per_rep = pd.concat([ids, pd.DataFrame({k: v[vis] for k, v in columns.items()})], axis=1)[list(PER_REP_COLUMNS)]
     detail = {k: (v[..., vis] if isinstance(v, np.ndarray) and v.shape[-1:] == (inp.n,) else v) for k, v in p.items()}
-    summary = _summary(plan, inp, p, per_rep, won)
+    summary = _summary(plan, inp, p, won)
     return SimulationResult(
         quarter=inp.quarter, plan=plan, per_rep=per_rep, summary=summary, detail=detail, viewer=inp.viewer
     )
 
 
-def _summary(plan: Plan, inp: PayInputs, p: dict[str, np.ndarray], per_rep: pd.DataFrame, won: np.ndarray) -> Summary:
+def _summary(plan: Plan, inp: PayInputs, p: dict[str, np.ndarray], won: np.ndarray) -> Summary:
     vis = inp.visible
     scoped = not bool(vis.all())
     target_vis = float(inp.target[vis].sum())
     share = _ratio(target_vis, float(inp.target.sum())) if scoped else 1.0
-    pay = per_rep["total_pay"].to_numpy()
-    att = per_rep["attainment"].to_numpy()
+    pay = p["total_pay"][0][vis]
+    att = p["attainment"][0][vis]
     med = float(np.median(pay)) if len(pay) else math.nan
     p90 = float(np.percentile(pay, 90)) if len(pay) else math.nan
     total = float(pay.sum())
     budget = float(p["budget"][0]) * (share if not math.isnan(share) else 0.0)
     accel = plan.accelerator_start
     mean_if = lambda mask: float(mask.mean()) if len(mask) else math.nan  # noqa: E731
+    cost = {comp: float(p[comp][0][vis].sum()) for comp in COMPONENTS}
     return Summary(
         quarter=inp.quarter,
         plan_name=plan.name,
-        reps=len(per_rep),
+        reps=len(pay),
         total_cost=total,
         budget=budget,
         base_budget=float(p["base_budget"][0]) * (share if not math.isnan(share) else 0.0),
@@ -365,11 +417,11 @@ def _summary(plan: Plan, inp: PayInputs, p: dict[str, np.ndarray], per_rep: pd.D
         share_base=mean_if(att >= plan.base_bonus.threshold - EPS),
         share_quota=mean_if(att >= 1.0 - EPS),
         share_accelerator=mean_if(att >= accel - EPS) if not math.isnan(accel) else math.nan,
-        base_cost=float(per_rep["base_bonus"].sum()),
-        commission_cost=float(per_rep["commission"].sum()),
-        team_cost=float(per_rep["team_bonus"].sum()),
-        innovation_cost=float(per_rep["innovation_bonus"].sum()),
-        scaling_cost=float(per_rep["budget_scaling"].sum()),
+        base_cost=cost["base_bonus"],
+        commission_cost=cost["commission"],
+        team_cost=cost["team_bonus"],
+        innovation_cost=cost["innovation_bonus"],
+        scaling_cost=cost["budget_scaling"],
         innovation_pool=float(p["innovation_pool"][0]),
         innovation_unallocated=float(p["innovation_pool"][0]) if p["total_points"][0] <= 0 else 0.0,
         excess_gross_profit=float(p["excess_gp"][0]),

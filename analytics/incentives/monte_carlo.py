@@ -10,16 +10,16 @@ docs/methods/incentives.md.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from analytics.access import Scope
 from analytics.filters import Filters
-from analytics.incentives.engine import _deal_mask, _payout, _ratio, _won, top_collaboration_teams
+from analytics.incentives.engine import _payout, _ratio, _won, top_collaboration_teams
 from analytics.incentives.inputs import PayInputs, load_inputs
-from analytics.incentives.plans import Plan
+from analytics.incentives.plans import DEAL_TYPES, Plan
 from analytics.store import Store
 
 #: Draws processed at once by the Monte Carlo (bounds memory at ~10 MB per array for 10k reps).
@@ -68,15 +68,34 @@ class RiskResult:
         }
 
 
-def _attainment_draws(inp: PayInputs, plan: Plan, rng: np.random.Generator, draws: int) -> tuple[np.ndarray, str]:
+@dataclass(frozen=True)
+class AttainmentDraws:
+    """Simulated attainments of every rep: (draws, reps), before any shift.
+
+    They depend on the inputs, the plan's deal types, the number of draws and the seed only,
+    so a page may keep them while the other parameters of a plan move and pass them to
+    :func:`risk` (``attainment=``); the result is the same as without them.
+    """
+
+    deal_types: tuple[str, ...]
+    draws: int
+    seed: int
+    method: str
+    values: np.ndarray = field(repr=False, compare=False)
+
+
+def _attainment_draws(
+    inp: PayInputs, deals: Plan | tuple[str, ...], rng: np.random.Generator, draws: int
+) -> tuple[np.ndarray, str]:
     """(draws, reps) attainment: company factor of a random past quarter x the rep's relative performance
-    in an independently drawn past quarter of their own."""
-    mask = _deal_mask(plan)
+    in an independently drawn past quarter of their own (``deals``: a plan or its deal types)."""
+    deal_types = deals.deal_types if isinstance(deals, Plan) else deals
+    mask = np.array([dt in deal_types for dt in DEAL_TYPES], dtype=float)
     won_h = inp.history_won @ mask  # (n, h)
     tgt_h = inp.history_target
     active = ~np.isnan(tgt_h) & (tgt_h > 0)
     h = len(inp.history_quarters)
-    current = _won(plan, inp) / inp.target
+    current = (inp.won_by_type @ mask) / inp.target
     if h < 2 or inp.n == 0:
         z = rng.standard_normal((draws, inp.n))
         company = rng.standard_normal((draws, 1))
@@ -97,7 +116,28 @@ def _attainment_draws(inp: PayInputs, plan: Plan, rng: np.random.Generator, draw
     return company_h[q][:, None] * np.nan_to_num(r), "bootstrap"
 
 
-def risk(inputs: PayInputs, plan: Plan, *, draws: int = 1000, shift: float = 0.0, seed: int = 0) -> RiskResult:
+def attainment_draws(
+    inputs: PayInputs, deal_types: tuple[str, ...], *, draws: int = 1000, seed: int = 0
+) -> AttainmentDraws:
+    """The simulated attainments :func:`risk` pays, for plans counting ``deal_types``.
+
+    See :func:`risk` for how each draw is made; the same ``seed`` gives the same draws.
+    """
+    if draws < 1:
+        raise ValueError(f"draws must be at least 1, not {draws}.")
+    values, method = _attainment_draws(inputs, tuple(deal_types), np.random.default_rng(seed), draws)
+    return AttainmentDraws(deal_types=tuple(deal_types), draws=draws, seed=seed, method=method, values=values)
+
+
+def risk(
+    inputs: PayInputs,
+    plan: Plan,
+    *,
+    draws: int = 1000,
+    shift: float = 0.0,
+    seed: int = 0,
+    attainment: AttainmentDraws | None = None,
+) -> RiskResult:
     """Monte Carlo of total cost: ``draws`` attainment scenarios, each paid under ``plan``.
 
     Each draw takes a company-wide factor (the company attainment of one past quarter,
@@ -105,13 +145,21 @@ def risk(inputs: PayInputs, plan: Plan, *, draws: int = 1000, shift: float = 0.0
     in an independently drawn past quarter of their own, times ``1 + shift``. Won amount =
     attainment x this quarter's target; gross profit keeps each rep's current margin. The
     same ``seed`` gives the same draws, so two plans are compared on common random numbers.
+    ``attainment``: :func:`attainment_draws` made for this plan's deal types, ``draws`` and
+    ``seed`` (computed here otherwise); a mismatch raises ``ValueError``.
     """
     if draws < 1:
         raise ValueError(f"draws must be at least 1, not {draws}.")
     inp = inputs
-    rng = np.random.default_rng(seed)
-    att, method = _attainment_draws(inp, plan, rng, draws)
-    att = att * (1.0 + shift)
+    if attainment is None:
+        attainment = attainment_draws(inp, plan.deal_types, draws=draws, seed=seed)
+    elif (attainment.deal_types, attainment.draws, attainment.seed) != (tuple(plan.deal_types), draws, seed):
+        raise ValueError(
+            f"the attainment draws were made for deal types {attainment.deal_types}, {attainment.draws} draws and "
+            f"seed {attainment.seed}, not {tuple(plan.deal_types)}, {draws} and {seed}."
+        )
+    att = attainment.values * (1.0 + shift) if shift else attainment.values
+    method = attainment.method
     won_now = _won(plan, inp)
     has_tgp = ~np.isnan(inp.target_gp)
     company_margin = _ratio(float(inp.gross_profit[has_tgp].sum()), float(won_now[has_tgp].sum()))

@@ -26,7 +26,15 @@ import pandas as pd
 
 from analytics.access import Scope
 from analytics.filters import Filters
-from analytics.incentives.plans import DIMENSIONS, GRADES, METRICS, Plan, ScorecardConfig, reference_plan
+from analytics.incentives.plans import (
+    DIMENSIONS,
+    GRADES,
+    METRICS,
+    NORMALISE_METHODS,
+    Plan,
+    ScorecardConfig,
+    reference_plan,
+)
 from analytics.periods import Quarter
 from analytics.store import Store
 
@@ -446,13 +454,17 @@ def migration(before: pd.DataFrame, after: pd.DataFrame) -> WhatIf:
             "total_score_after": "score_after",
         }
     )
-    graded = m.dropna(subset=["grade_before", "grade_after"])
-    matrix = pd.crosstab(
-        pd.Categorical(graded["grade_before"], categories=GRADES),
-        pd.Categorical(graded["grade_after"], categories=GRADES),
-        dropna=False,
+    code = {g: i for i, g in enumerate(GRADES)}
+    before_code = m["grade_before"].map(code).to_numpy(dtype=float)
+    after_code = m["grade_after"].map(code).to_numpy(dtype=float)
+    both = ~np.isnan(before_code) & ~np.isnan(after_code)
+    cells = before_code[both].astype(np.int64) * len(GRADES) + after_code[both].astype(np.int64)
+    counts = np.bincount(cells, minlength=len(GRADES) ** 2).reshape(len(GRADES), len(GRADES))
+    matrix = pd.DataFrame(
+        counts,
+        index=pd.CategoricalIndex(GRADES, categories=GRADES, name="from_grade"),
+        columns=pd.CategoricalIndex(GRADES, categories=GRADES, name="to_grade"),
     )
-    matrix.index.name, matrix.columns.name = "from_grade", "to_grade"
     m["rank_change"] = (m["rank_before"] - m["rank_after"]).astype("Int64")
     changed = m["grade_before"].fillna("") != m["grade_after"].fillna("")
     movers = m[changed | (m["rank_change"].fillna(0) != 0)].copy()
@@ -461,6 +473,45 @@ def migration(before: pd.DataFrame, after: pd.DataFrame) -> WhatIf:
     movers = movers.sort_values(["grade_changed", "abs_change", "rep_id"], ascending=[False, False, True])
     movers = movers.drop(columns=["abs_change"]).reset_index(drop=True)
     return WhatIf(matrix=matrix.astype(int), movers=movers, changed_grades=int(changed.sum()), reps=len(m))
+
+
+@dataclass(frozen=True)
+class QuarterMetrics:
+    """One quarter's scorecard metrics, normalised once, and the reps a scope may see of them.
+
+    ``metrics``: :func:`load_metrics` (company-wide); ``normalised``: method -> :func:`normalise`
+    of it, for the methods a scorecard may use; ``visible``: :func:`visible_rep_ids` of the
+    scope within the filters' regions and teams. A page keeps it while a weight moves, so each
+    move only re-weights (:func:`what_if_on`).
+    """
+
+    quarter: str
+    metrics: pd.DataFrame
+    normalised: dict[str, pd.DataFrame]
+    visible: frozenset[str]
+
+
+def quarter_metrics(store: Store, filters: Filters, scope: Scope) -> QuarterMetrics:
+    """:class:`QuarterMetrics` of the quarter ``filters.end`` falls in, for ``scope``."""
+    quarter = str(Quarter.of(filters.end))
+    cur = load_metrics(store, quarter).reset_index(drop=True)
+    return QuarterMetrics(
+        quarter=quarter,
+        metrics=cur,
+        normalised={m: normalise(cur, m) for m in NORMALISE_METHODS},
+        visible=frozenset(visible_rep_ids(store, scope, regions=filters.region_ids, teams=filters.team_ids)),
+    )
+
+
+def score_visible(data: QuarterMetrics, card: ScorecardConfig) -> pd.DataFrame:
+    """:func:`score` of the quarter under the scorecard ``card``, restricted to the visible reps."""
+    scored = score(data.metrics, card, normalised=data.normalised[card.normalise])
+    return scored[scored["rep_id"].isin(data.visible)]
+
+
+def what_if_on(data: QuarterMetrics, *, plan: Plan, new_plan: Plan) -> WhatIf:
+    """:func:`what_if` on metrics loaded and normalised once (the same result)."""
+    return migration(score_visible(data, plan.scorecard), score_visible(data, new_plan.scorecard))
 
 
 def what_if(store: Store, filters: Filters, scope: Scope, *, plan: Plan, new_plan: Plan) -> WhatIf:
@@ -476,9 +527,4 @@ def what_if(store: Store, filters: Filters, scope: Scope, *, plan: Plan, new_pla
 
     Scores are normalised over the whole role-quarter; only visible reps are returned.
     """
-    cur = load_metrics(store, str(Quarter.of(filters.end)))
-    before = score(cur, plan.scorecard)
-    after = score(cur, new_plan.scorecard)
-    visible = visible_rep_ids(store, scope, regions=filters.region_ids, teams=filters.team_ids)
-    keep = before["rep_id"].isin(visible)
-    return migration(before[keep], after[keep])
+    return what_if_on(quarter_metrics(store, filters, scope), plan=plan, new_plan=new_plan)
