@@ -20,7 +20,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from analytics import access, facts
+from analytics import access, facts, users
 from analytics.access import NOBODY, AccessDenied, Scope
 from analytics.filters import Filters
 from analytics.i18n import DEFAULT_LANG, LANGS, column_label, translate
@@ -122,14 +122,18 @@ def cli_scope(args: argparse.Namespace) -> Scope:
     runs the command with that account's scope instead, exactly as the app would apply it
     (an unknown or disabled account sees nothing).
     """
+    cached = getattr(args, "_scope", None)
+    if cached is not None:
+        return cached
     user = getattr(args, "as_user", None)
     if not user:
-        return Scope.leader(user="cli")
-    from analytics import users
-
-    with open_store(args.db) as store:
-        account = users.get_account(store, user)
-    return account.scope() if account else NOBODY
+        scope = Scope.leader(user="cli")
+    else:
+        with open_store(args.db) as store:
+            account = users.get_account(store, user)
+        scope = account.scope() if account else NOBODY
+    args._scope = scope  # the access check and the command read the account once
+    return scope
 
 
 def _jsonable(value: Any) -> Any:

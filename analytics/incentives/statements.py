@@ -253,9 +253,7 @@ def pay_by_team(result: SimulationResult) -> pd.DataFrame:
     g = per.groupby(["team_id", "region_id"], as_index=False).agg(
         reps=("rep_id", "size"), **{c: (c, "sum") for c in sums}
     )
-    g["attainment"] = np.where(
-        g["target_amount"] > 0, g["won_amount"] / g["target_amount"].where(g["target_amount"] > 0), np.nan
-    )
+    g["attainment"] = g["won_amount"] / g["target_amount"].where(g["target_amount"] > 0)  # NaN without a target
     g["mean_pay"] = (g["total_pay"] / g["reps"]).round(2)
     for c in (*COMPONENTS, "total_pay", "won_amount", "target_amount"):
         g[c] = g[c].round(2)

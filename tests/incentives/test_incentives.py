@@ -441,3 +441,28 @@ def test_history_won_and_targets_match_a_plain_pandas_sum(demo_store):
     assert np.allclose(inputs.history_target, expected_target, equal_nan=True)
     assert np.allclose(inputs.history_won, expected_won, rtol=1e-12, atol=1e-6)
     assert inputs.history_won.sum() > 0
+
+
+def test_an_analyst_gets_pay_per_team_and_no_pay_line(tiny):
+    """Team rows by hand (T1: 150,000 + 80,000 + 79,999 won of 300,000; T2: 240,000 of 300,000);
+    the team sums equal the leader's per-rep pay; every per-person door refuses the analyst."""
+    from analytics.access import AccessDenied
+
+    analyst = Scope(role="analyst", user="ana")
+    res = inc.compute(inc.load_inputs(tiny, Filters.for_quarter(Q3), analyst), reference_plan())
+    teams = inc.pay_by_team(res).set_index("team_id")
+    assert teams["reps"].to_dict() == {"T1": 3, "T2": 2}
+    assert teams.loc["T1", "won_amount"] == 309_999 and teams.loc["T2", "won_amount"] == 240_000
+    assert teams.loc["T1", "attainment"] == pytest.approx(309_999 / 300_000)
+    assert teams.loc["T2", "attainment"] == pytest.approx(0.8)
+    leader = pay(inc.simulate(tiny, reference_plan(), Q3, LEADER))
+    for team, members in (("T1", ["A", "B", "C"]), ("T2", ["D", "E"])):
+        assert teams.loc[team, "total_pay"] == pytest.approx(leader.loc[members, "total_pay"].sum(), abs=0.01)
+    for door in (
+        lambda: inc.trace(res, "A"),
+        lambda: inc.statement(res),
+        lambda: inc.pay_lines(res),
+        lambda: inc.compare(res, res),
+    ):
+        with pytest.raises(AccessDenied):
+            door()
