@@ -40,6 +40,7 @@ if not Path(data.db_path()).exists():
         )
     )
     st.stop()
+data.pin_version()  # every query of this run reads one snapshot of the store
 scope = auth.current_scope()
 
 # Navigation comes before any sidebar widget: widgets drawn before st.navigation can lose

@@ -60,6 +60,18 @@ COLUMN_LABELS = {
     "action": "Action",
     "object": "Object",
     "detail": "Detail",
+    # the run log (runs, the Data page): analytics/runs.py
+    "run_id": "Run",
+    "kind": "Kind",
+    "status": "Status",
+    "started_at": "Started at",
+    "finished_at": "Finished at",
+    "version": "Data version",
+    "rows_read": "Rows read",
+    "rows_stored": "Rows stored",
+    "rows_rejected": "Rows rejected",
+    "message": "Reason",
+    "command": "Command",
     # flagged unit-weeks (anomalies) and one unit-week explained (explain): analytics/cli/anomalies.py
     "region": "Region",
     "team": "Team",

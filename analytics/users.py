@@ -9,6 +9,7 @@ analytics/cli/users.py.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import pandas as pd
@@ -16,6 +17,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from analytics.access import NOBODY, ROLES, Scope
+from analytics.control import now_text
 from analytics.store import Store
 
 _HASHER = PasswordHasher()
@@ -49,12 +51,12 @@ class Account:
 
 def count_accounts(store: Store) -> int:
     """Number of enabled accounts (0 means local single-leader mode)."""
-    return int(store.scalar("SELECT count(*) FROM users WHERE NOT disabled"))
+    return int(store.control.scalar("SELECT count(*) FROM users WHERE NOT disabled"))
 
 
 def get_account(store: Store, username: str) -> Account | None:
     """The account named ``username`` (case-sensitive), or None."""
-    df = store.query("SELECT * FROM users WHERE username = ?", [username])
+    df = store.control.query("SELECT * FROM users WHERE username = ?", [username])
     if df.empty:
         return None
     r = df.iloc[0]
@@ -62,8 +64,8 @@ def get_account(store: Store, username: str) -> Account | None:
         username=r["username"],
         role=r["role"],
         rep_id=r["rep_id"] if pd.notna(r["rep_id"]) else None,
-        region_ids=tuple(r["region_ids"]),
-        team_ids=tuple(r["team_ids"]),
+        region_ids=tuple(json.loads(r["region_ids"])),
+        team_ids=tuple(json.loads(r["team_ids"])),
         disabled=bool(r["disabled"]),
     )
 
@@ -107,9 +109,9 @@ def add_account(
     if password is not None and len(password) < MIN_PASSWORD:
         raise AccountError(f"The password is too short; use at least {MIN_PASSWORD} characters.")
     hashed = _HASHER.hash(password) if password is not None else None
-    store.execute(
-        "INSERT INTO users VALUES (?, ?, ?, ?, ?::VARCHAR[], ?::VARCHAR[], FALSE, now()::TIMESTAMP)",
-        [username, hashed, role, rep_id, regions, teams],
+    store.control.execute(
+        "INSERT INTO users VALUES (?, ?, ?, ?, ?, ?, 0, ?)",
+        [username, hashed, role, rep_id, json.dumps(regions), json.dumps(teams), now_text()],
     )
     return get_account(store, username)  # type: ignore[return-value]
 
@@ -118,7 +120,9 @@ def remove_account(store: Store, username: str) -> None:
     """Delete an account."""
     if not get_account(store, username):
         raise AccountError(f"There is no account '{username}'.")
-    store.execute("DELETE FROM users WHERE username = ?", [username])
+    with store.control.transaction() as con:
+        con.execute("DELETE FROM users WHERE username = ?", [username])
+        con.execute("DELETE FROM sessions WHERE username = ?", [username])  # signed out everywhere at once
 
 
 def set_scope(
@@ -135,24 +139,27 @@ def set_scope(
         raise AccountError(f"There is no account '{username}'.")
     regions, teams = list(region_ids or []), list(team_ids or [])
     _validate_scope(store, role, rep_id, regions, teams)
-    store.execute(
-        "UPDATE users SET role = ?, rep_id = ?, region_ids = ?::VARCHAR[], team_ids = ?::VARCHAR[] WHERE username = ?",
-        [role, rep_id, regions, teams, username],
+    store.control.execute(
+        "UPDATE users SET role = ?, rep_id = ?, region_ids = ?, team_ids = ? WHERE username = ?",
+        [role, rep_id, json.dumps(regions), json.dumps(teams), username],
     )
     return get_account(store, username)  # type: ignore[return-value]
 
 
 def list_accounts(store: Store) -> pd.DataFrame:
     """Columns username, role, rep_id, region_ids, team_ids, disabled, created_at (no hashes)."""
-    return store.query(
-        "SELECT username, role, rep_id, array_to_string(region_ids, ',') AS region_ids,"
-        " array_to_string(team_ids, ',') AS team_ids, disabled, created_at FROM users ORDER BY username"
+    df = store.control.query(
+        "SELECT username, role, rep_id, region_ids, team_ids, disabled, created_at FROM users ORDER BY username"
     )
+    for col in ("region_ids", "team_ids"):
+        df[col] = [",".join(json.loads(v)) for v in df[col]]
+    df["disabled"] = df["disabled"].astype(bool)
+    return df
 
 
 def verify_login(store: Store, username: str, password: str) -> Account | None:
     """The account when the password matches (and the account is enabled), else None."""
-    row = store.query("SELECT password_hash FROM users WHERE username = ? AND NOT disabled", [username])
+    row = store.control.query("SELECT password_hash FROM users WHERE username = ? AND NOT disabled", [username])
     if row.empty or row.iloc[0]["password_hash"] is None:
         _HASHER.hash("timing-equaliser")  # similar time whether or not the user exists
         return None
@@ -165,12 +172,12 @@ def verify_login(store: Store, username: str, password: str) -> Account | None:
 
 def log_access(store: Store, scope: Scope, action: str, obj: str, detail: str = "") -> None:
     """Append one line to the access log (who viewed or exported what, when)."""
-    store.execute(
-        "INSERT INTO access_log VALUES (now()::TIMESTAMP, ?, ?, ?, ?, ?)",
-        [scope.user or "(unknown)", scope.role, action, obj, detail],
+    store.control.execute(
+        "INSERT INTO access_log VALUES (?, ?, ?, ?, ?, ?)",
+        [now_text(), scope.user or "(unknown)", scope.role, action, obj, detail],
     )
 
 
 def access_log(store: Store, *, limit: int = 1000) -> pd.DataFrame:
     """The most recent access-log lines, newest first."""
-    return store.query("SELECT * FROM access_log ORDER BY logged_at DESC LIMIT ?", [int(limit)])
+    return store.control.query("SELECT * FROM access_log ORDER BY logged_at DESC LIMIT ?", [int(limit)])

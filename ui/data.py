@@ -1,10 +1,14 @@
 """Cached data access for pages.
 
-``get_store`` caches the one DuckDB instance per server (``st.cache_resource``);
-:func:`run` caches the result of any analytics function on its arguments
-(``st.cache_data``). Pages always pass the access scope, so two identities never share
-a cache entry for scoped data, and the store's data version, so an import is seen at
-once.
+The server reads the store's immutable snapshots (analytics/snapshots.py) read-only, so
+imports, the CLI and other server processes work on the same store meanwhile. Each full run
+of a session *pins* the snapshot version current at its start (:func:`pin_version`); every
+query of that run, and of the fragment reruns that follow it, reads that one version, so a
+page never mixes data from before and after an import. The next full run pins the newer
+version. ``get_store`` caches one read-only DuckDB instance per version
+(``st.cache_resource``); :func:`run` caches the result of any analytics function on its
+arguments and the version (``st.cache_data``). Pages always pass the access scope, so two
+identities never share a cache entry for scoped data.
 """
 
 from __future__ import annotations
@@ -17,12 +21,16 @@ from typing import Any, TypeVar
 
 import streamlit as st
 
-from analytics.store import Store
+from analytics import snapshots
+from analytics.store import SchemaOutdated, Store, StoreError
 
 DB_ENV = "LAB_DB"
 DEFAULT_DB = "data/demo.duckdb"
 #: Cached results kept per function (oldest evicted first).
 CACHE_ENTRIES = 128
+#: Snapshot versions kept open at once by one server process.
+OPEN_VERSIONS = 3
+_PIN_KEY = "_data_version"
 
 T = TypeVar("T")
 
@@ -32,21 +40,63 @@ def db_path() -> str:
     return os.environ.get(DB_ENV, DEFAULT_DB)
 
 
-@st.cache_resource(show_spinner=False)
-def get_store(path: str) -> Store:
-    """One shared store per file for the whole server."""
-    return Store(Path(path))
+@st.cache_resource(show_spinner=False, max_entries=OPEN_VERSIONS)
+def get_store(path: str, version: int = 0) -> Store:
+    """One shared read-only store per snapshot version for the whole server (0: the current file)."""
+    try:
+        return Store(Path(path), read_only=True, version=version or None)
+    except SchemaOutdated:
+        with Store(Path(path), purpose="a schema upgrade"):  # a store from an older version of the product
+            pass
+        return Store(Path(path), read_only=True)
+
+
+def current_version() -> int:
+    """The snapshot version the store points to now (one readlink; 0 for a plain file)."""
+    return snapshots.current_version(db_path())
+
+
+def pin_version() -> int:
+    """Pin this run (and the fragment reruns after it) to the store's current version."""
+    version = current_version()
+    st.session_state[_PIN_KEY] = version
+    return version
+
+
+def pinned_version() -> int:
+    """The version this session's run reads (pinned now if nothing is pinned yet)."""
+    version = st.session_state.get(_PIN_KEY)
+    return pin_version() if version is None else int(version)
 
 
 def store() -> Store:
-    """The store of this server."""
-    return get_store(db_path())
+    """The store of this run: the snapshot version pinned for it."""
+    version = pinned_version()
+    try:
+        return get_store(db_path(), version)
+    except StoreError:
+        if version == current_version():
+            raise
+        return get_store(db_path(), pin_version())  # the pinned snapshot was pruned: read the current one
 
 
 def data_version() -> str:
-    """Changes whenever data is imported, so cached results are recomputed."""
-    s = store()
+    """Identifies the data a run reads, so cached results are recomputed after an import."""
+    version = pinned_version()
+    if version:
+        return f"v{version}"
+    s = store()  # a plain store file: no snapshot versions, use its import log
     return str(s.scalar("SELECT count(*) || '/' || coalesce(max(imported_at)::VARCHAR, '') FROM import_log"))
+
+
+def _store_of(path: str, version: str) -> Store:
+    """The store a :func:`data_version` string names (``v7``: snapshot 7)."""
+    return get_store(path, int(version[1:]) if version.startswith("v") else 0)
+
+
+def writer(purpose: str) -> Store:
+    """A writer on this server's store (close it to publish; see analytics/store.py)."""
+    return Store(Path(db_path()), purpose=purpose)
 
 
 @st.cache_data(show_spinner=False, max_entries=CACHE_ENTRIES)
@@ -55,7 +105,7 @@ def _cached_call(
 ) -> Any:
     module, name = fn_path.split(":")
     fn = getattr(importlib.import_module(module), name)
-    return fn(get_store(path), *args, **dict(kwargs))
+    return fn(_store_of(path, version), *args, **dict(kwargs))
 
 
 def run(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from datetime import date
 
+import pandas as pd
+
 from analytics import format as base
 from analytics.format import BABEL_LOCALE, DEFAULT_CURRENCY, display_currency
+from analytics.i18n import column_label
 from ui.i18n import current_lang, t
 
 __all__ = [
@@ -20,6 +23,7 @@ __all__ = [
     "currency_unit",
     "day",
     "display_currency",
+    "labelled",
     "money",
     "number",
     "percent",
@@ -66,3 +70,9 @@ def currency_unit(lang: str | None = None) -> str:
     """The configured currency as a unit in labels: its code ("CNY"), translated where the catalogue
     names it ("元" in Chinese). Labels say ``t("Amount ({currency})", currency=currency_unit())``."""
     return t(display_currency(), lang=lang)
+
+
+def labelled(frame: pd.DataFrame, *, lang: str | None = None) -> pd.DataFrame:
+    """``frame`` with its column identifiers replaced by their labels in the session's language."""
+    lang = lang or current_lang()
+    return frame.rename(columns=lambda c: column_label(str(c), lang))

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from analytics import access, ingest
+from analytics import access, ingest, runs
+from analytics.snapshots import StoreBusy
 from analytics.store import DATA_TABLES
 from ui import data
 from ui import format as fmt
@@ -53,6 +54,20 @@ st.dataframe(
 )
 st.caption(t("Store file: {path} (schema version {version}).", path=data.db_path(), version=store.schema_version()))
 
+st.subheader(t("Imports and other runs"))
+log = runs.recent_runs(store.control, limit=20)
+if log.empty:
+    st.caption(t("Nothing has been imported into this store yet."))
+else:
+    shown = log[["kind", "source", "status", "started_at", "finished_at", "version", "rows_stored", "rows_rejected"]]
+    shown = shown.assign(**{c: [t(v) for v in shown[c]] for c in ("kind", "source", "status")})
+    st.dataframe(fmt.labelled(shown), hide_index=True, width="stretch")
+    failed = log[log["status"] == "failed"].head(1)
+    if not failed.empty:
+        st.caption(
+            t("Last failure: {reason}", reason=ingest.translate_message(str(failed["message"].iloc[0]), ctx.lang))
+        )
+
 st.subheader(t("Import a file"))
 if ctx.scope.role not in access.ADMIN_ROLES:
     st.info(t("Only a leader can import data."))
@@ -92,22 +107,34 @@ if st.button(t("Import"), type="primary", disabled=not files, key="data_import")
             mapping_path = Path(tmp) / "mapping.toml"
             mapping_path.write_bytes(mapping.getvalue())
         try:
-            result = ingest.import_files(
-                store,
-                table,
-                paths,
-                mapping=mapping_path,
-                file_names=[up.name for up in files],
-                progress=lambda frac, msg: bar.progress(
-                    min(max(frac, 0.0), 1.0), text=ingest.translate_message(msg, ctx.lang)
-                ),
-            )
+            with (
+                runs.recorded(store.control, "import", source="page", command=" ".join(up.name for up in files)) as run,
+                data.writer("an import from the Data page") as writer,
+            ):
+                result = ingest.import_files(
+                    writer,
+                    table,
+                    paths,
+                    mapping=mapping_path,
+                    file_names=[up.name for up in files],
+                    progress=lambda frac, msg: bar.progress(
+                        min(max(frac, 0.0), 1.0), text=ingest.translate_message(msg, ctx.lang)
+                    ),
+                )
+                writer.close()
+                run.version = writer.version
+                run.count([result])
+        except StoreBusy as exc:
+            bar.empty()
+            st.error(t("Nothing was imported: {reason}", reason=str(exc)))
+            st.stop()
         except ingest.ImportFailed as exc:
             bar.empty()
             st.error(t("Nothing was imported: {reason}", reason=ingest.translate_message(str(exc), ctx.lang)))
             st.stop()
     bar.progress(1.0, text=t("Done"))
     st.session_state["data_last_result"] = result
+    data.pin_version()  # read the snapshot just published
     st.rerun()  # redraw the table counts above with the imported rows
 
 result = st.session_state.get("data_last_result")

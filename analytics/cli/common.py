@@ -17,13 +17,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pandas as pd
 
 from analytics import access, facts, users
 from analytics.access import NOBODY, AccessDenied, Scope
 from analytics.filters import Filters
 from analytics.i18n import DEFAULT_LANG, LANGS, column_label, translate
+from analytics.snapshots import StoreBusy
 from analytics.store import SchemaOutdated, Store, StoreError
 
 #: Modules that contribute commands; each has ``register(subparsers)``.
@@ -99,20 +99,30 @@ def filters_from_args(args: argparse.Namespace, store: Store) -> Filters:
         raise UserError(str(exc)) from exc
 
 
+#: Exit status when another writer holds the store (EX_TEMPFAIL: a scheduler may retry later).
+BUSY_EXIT = 75
+
+
 def open_store(path: str, *, read_only: bool = True) -> Store:
-    """Open an existing store for a command (read-only by default)."""
+    """Open an existing store for a command (read-only by default).
+
+    A read-only open of a store written by an older version of the product upgrades it
+    first (a short writer that publishes the migrated snapshot), then reads the result.
+    A writer must be closed (``with open_store(..., read_only=False) as store:``) to publish.
+    """
     if path != ":memory:" and not Path(path).exists():
         raise UserError(f"The store {path} does not exist. Create it with 'python -m analytics demo --db {path}'.")
-    if not read_only:
-        return Store(path)
     try:
-        return Store(path, read_only=True)
-    except SchemaOutdated:
-        return Store(path)  # applies the pending forward migrations, then serves the command
-    except duckdb.ConnectionException:
-        # this process already holds the file read-write (tests, an in-process caller):
-        # DuckDB refuses a second configuration, so share the read-write one.
-        return Store(path)
+        if not read_only:
+            return Store(path, purpose="a command")
+        try:
+            return Store(path, read_only=True)
+        except SchemaOutdated:
+            with Store(path, purpose="a schema upgrade"):
+                pass
+            return Store(path, read_only=True)
+    except StoreError as exc:
+        raise UserError(str(exc)) from exc
 
 
 def cli_scope(args: argparse.Namespace) -> Scope:
@@ -222,6 +232,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except AccessDenied as exc:
         print(f"error: {translate(exc.template, args.lang, **exc.params)}", file=sys.stderr)
         return 2
+    except StoreBusy as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return BUSY_EXIT
     except (UserError, StoreError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from analytics import demo, overview
+from analytics import demo, overview, runs
 from analytics.cli.common import (
     UserError,
     add_db,
@@ -25,14 +25,9 @@ DEMO_MEMORY_LIMIT = "3GB"
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     path = Path(args.db)
-    if path.exists():
-        if not args.force:
-            raise UserError(f"{path} already exists; pass --force to replace it, or choose another --db.")
-        path.unlink()
-        Path(str(path) + ".wal").unlink(missing_ok=True)
+    if path.exists() and not args.force:
+        raise UserError(f"{path} already exists; pass --force to replace it, or choose another --db.")
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".building")
-    tmp.unlink(missing_ok=True)
     last = [-1.0]
 
     def progress(frac: float, msg: str) -> None:
@@ -42,15 +37,14 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             last[0] = frac
             print(f"  {frac:4.0%} {msg}", file=sys.stderr)
 
-    try:
-        with Store(tmp) as store:
-            # bound DuckDB's memory (it spills to a temp folder beside the file) for 10M-lead builds
-            store.execute(f"SET memory_limit = '{DEMO_MEMORY_LIMIT}'")
-            store.execute("SET preserve_insertion_order = false")
-            result = demo.generate(store, seed=args.seed, n_leads=args.leads, progress=progress)
-        tmp.rename(path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    # a fresh snapshot, published only when complete: a failed build leaves the store as it was
+    with runs.recorded(runs.control_of(path), "demo") as run, Store(path, purpose="a demo build", fresh=True) as store:
+        # bound DuckDB's memory (it spills to a temp folder beside the file) for 10M-lead builds
+        store.execute(f"SET memory_limit = '{DEMO_MEMORY_LIMIT}'")
+        store.execute("SET preserve_insertion_order = false")
+        result = demo.generate(store, seed=args.seed, n_leads=args.leads, progress=progress)
+        store.close()
+        run.version = store.version
     counts = ", ".join(f"{k} {v:,}" for k, v in result.counts.items())
     print(f"demo store {path} built in {result.seconds:.1f}s: {counts}")
     return 0

@@ -167,7 +167,7 @@ def _cmd_scenarios(args: argparse.Namespace) -> int:
     if args.action == "save":
         if not args.name:
             raise UserError(translate(NO_NAME, lang))
-        store = open_store(args.db, read_only=False)
+        store = open_store(args.db)  # scenarios live in the control database: a reader saves them
         plan = _plan(args.plan, lang)
         try:
             rev = plans.save_scenario(store, args.name, plan, args.author, quarter=args.quarter, note=args.note or "")

@@ -12,6 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from analytics import runs
 from analytics.cli.common import UserError, add_db
 from analytics.i18n import translate
 from analytics.ingest import ImportFailed, ImportResult, import_files, read_mapping, translate_message
@@ -63,36 +64,52 @@ def _print_result(result: ImportResult, rejects: Path | None, lang: str, prefix:
         print(translate("warning: {message}", lang, message=translate_message(warning, lang)), file=sys.stderr)
 
 
-def _open_for_import(db: str) -> Store:
+def _open_for_import(db: str, wait: float) -> Store:
     """The store to import into, created (with its folder) when it does not exist yet."""
     Path(db).parent.mkdir(parents=True, exist_ok=True)
-    return Store(db)
+    return Store(db, purpose="an import", wait=wait)
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
-    try:
-        check_table(args.table)
-        spec = read_mapping(args.mapping) if args.mapping else None
-        with _open_for_import(args.db) as store:
-            result = import_files(store, args.table, args.files, mapping=spec)
-        rejects = _write_rejects(result, Path(args.files[0]), args.rejects)
-    except ImportFailed as exc:
-        raise UserError(translate_message(str(exc), args.lang)) from exc
+    with runs.recorded(runs.control_of(args.db), "import") as run:
+        try:
+            check_table(args.table)
+            spec = read_mapping(args.mapping) if args.mapping else None
+            with _open_for_import(args.db, args.wait) as store:
+                result = import_files(store, args.table, args.files, mapping=spec)
+            run.version = store.version
+            run.count([result])
+            rejects = _write_rejects(result, Path(args.files[0]), args.rejects)
+        except ImportFailed as exc:
+            raise UserError(translate_message(str(exc), args.lang)) from exc
     _print_result(result, rejects, args.lang)
     return 0
 
 
 def _cmd_import_all(args: argparse.Namespace) -> int:
-    try:
-        jobs = folder_jobs(args.folder)
-        with _open_for_import(args.db) as store:
-            results = run_jobs(store, jobs)
-        written = [_write_rejects(r, job.paths[0], None) for r, job in zip(results, jobs, strict=True)]
-    except ImportFailed as exc:
-        raise UserError(translate_message(str(exc), args.lang)) from exc
+    with runs.recorded(runs.control_of(args.db), "import") as run:
+        try:
+            jobs = folder_jobs(args.folder)
+            with _open_for_import(args.db, args.wait) as store:
+                results = run_jobs(store, jobs)
+            run.version = store.version
+            run.count(results)
+            written = [_write_rejects(r, job.paths[0], None) for r, job in zip(results, jobs, strict=True)]
+        except ImportFailed as exc:
+            raise UserError(translate_message(str(exc), args.lang)) from exc
     for result, rejects in zip(results, written, strict=True):
         _print_result(result, rejects, args.lang, prefix=f"{result.table}: ")
     return 0
+
+
+def _add_wait(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--wait",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait up to SECONDS for another import to finish (default 0: exit 75 at once if one is running)",
+    )
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -109,6 +126,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--mapping", help="column-mapping file (TOML) for headers that are not recognised")
     p.add_argument("--rejects", help="where to write rejected rows (default: <first file>.rejects.csv next to it)")
     p.add_argument("files", nargs="+", help="input files, all for the same table")
+    _add_wait(p)
     p.set_defaults(func=_cmd_import)
 
     p = subparsers.add_parser("import-all", help="import <table>.csv files of a folder in dependency order")
@@ -117,4 +135,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "folder",
         help=f"folder with files named after tables ({', '.join(FOLDER_SUFFIXES)}) and optional <table>.toml mappings",
     )
+    _add_wait(p)
     p.set_defaults(func=_cmd_import_all)

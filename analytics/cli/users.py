@@ -43,7 +43,7 @@ def _password(args: argparse.Namespace) -> str | None:
 
 
 def _cmd_users(args: argparse.Namespace) -> int:
-    store = open_store(args.db, read_only=args.action == "list")
+    store = open_store(args.db)  # accounts live in the control database: a reader changes them
     try:
         if args.action == "add":
             acc = add_account(

@@ -334,6 +334,7 @@ def run_jobs(store: Store, jobs: Sequence[ImportJob], progress: Progress | None 
                 ]
                 report(0.99, "committing")
                 cur.execute("COMMIT")
+                store.mark_changed()
             except BaseException:
                 cur.execute("ROLLBACK")
                 raise

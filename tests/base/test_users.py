@@ -33,7 +33,7 @@ def test_add_verify_and_scope(org):
     assert users.verify_login(org, "ann", "wrong password") is None
     assert users.verify_login(org, "nobody", "correct horse") is None
     assert users.get_account(org, "boss").scope().region_ids == ("R1",)
-    hashes = org.query("SELECT password_hash FROM users")["password_hash"]
+    hashes = org.control.query("SELECT password_hash FROM users")["password_hash"]
     assert all(h.startswith("$argon2id$") and "correct" not in h for h in hashes)
 
 
@@ -56,7 +56,7 @@ def test_bad_accounts_are_refused_with_a_sentence(org, kwargs, message):
 
 def test_disabled_or_unmapped_accounts_see_nothing(org):
     users.add_account(org, "ann", "correct horse", "rep", rep_id="S1")
-    org.execute("UPDATE users SET disabled = TRUE")
+    org.control.execute("UPDATE users SET disabled = 1")
     assert users.verify_login(org, "ann", "correct horse") is None
     assert users.get_account(org, "ann").scope().clause("rep_id") == ("FALSE", [])
     assert users.NOBODY.clause("rep_id") == ("FALSE", [])
@@ -143,8 +143,10 @@ def test_app_with_accounts_shows_only_the_login_form(secured_db):
 def test_wrong_password_renders_no_data_and_is_logged(secured_db):
     at = _login(open_page(secured_db), "rep1", "not the password")
     assert len(at.metric) == 0 and "Wrong user name or password." in [e.value for e in at.error]
-    with Store(secured_db) as s:
-        assert s.scalar("SELECT count(*) FROM access_log WHERE action = 'login_failed' AND username = 'rep1'") == 1
+    with Store(secured_db, read_only=True) as s:
+        assert (
+            s.control.scalar("SELECT count(*) FROM access_log WHERE action = 'login_failed' AND username = 'rep1'") == 1
+        )
 
 
 def test_rep_login_sees_only_their_own_numbers(secured_db):
@@ -154,7 +156,7 @@ def test_rep_login_sees_only_their_own_numbers(secured_db):
     from analytics.filters import Filters
     from ui import format as fmt
 
-    with Store(secured_db) as s:
+    with Store(secured_db, read_only=True) as s:
         acc = users.get_account(s, "rep1")
         mine = overview.kpis(s, Filters.for_quarter("2025Q3"), acc.scope()).current
         everyone = overview.kpis(s, Filters.for_quarter("2025Q3"), Scope.leader()).current
@@ -230,8 +232,8 @@ def test_viewing_pay_is_logged_once_per_session(secured_db):
     at.switch_page("views/incentive_lab.py")
     at.run()
     at.run()
-    with Store(secured_db) as s:
-        rows = s.query("SELECT username, action, object FROM access_log WHERE action = 'view'")
+    with Store(secured_db, read_only=True) as s:
+        rows = s.control.query("SELECT username, action, object FROM access_log WHERE action = 'view'")
     assert rows.values.tolist() == [["lead", "view", "incentive_lab"]]
 
 
@@ -255,7 +257,7 @@ def _oidc_app(db, user: dict):
 
 
 def test_oidc_user_mapped_to_an_account_gets_its_scope(secured_db):
-    with Store(secured_db) as s:
+    with Store(secured_db, read_only=True) as s:
         rep_id = users.get_account(s, "rep1").rep_id
         users.add_account(s, "alice@example.com", None, "rep", rep_id=rep_id)
     at = _oidc_app(secured_db, {"is_logged_in": True, "email": "alice@example.com"})
@@ -264,7 +266,7 @@ def test_oidc_user_mapped_to_an_account_gets_its_scope(secured_db):
     from analytics.filters import Filters
     from ui import format as fmt
 
-    with Store(secured_db) as s:
+    with Store(secured_db, read_only=True) as s:
         quarter = s.query("SELECT max(quarter) AS q FROM targets")["q"].iloc[0]
         mine = overview.kpis(s, Filters.for_quarter(quarter), Scope(role="rep", rep_id=rep_id)).current
     assert {m.label: m.value for m in at.metric}["Leads"] == fmt.count(mine.leads, lang="en")

@@ -38,7 +38,7 @@ def secured(tmp_path_factory, demo_db_path):
         users.add_account(s, "west", "manager password", "manager", region_ids=["R02"])
         users.add_account(s, "rep1", "rep password", "rep", rep_id=rep["rep_id"])
         users.add_account(s, "gone", "gone password", "rep", rep_id=rep["rep_id"])
-        s.execute("UPDATE users SET disabled = TRUE WHERE username = 'gone'")
+        s.control.execute("UPDATE users SET disabled = 1 WHERE username = 'gone'")
     allowed = {
         "lead": set(reps["rep_id"]),
         "west": set(reps.loc[reps["region_id"] == "R02", "rep_id"]),

@@ -52,7 +52,7 @@ def world(tmp_path_factory, demo_db_path):
         users.add_account(s, "ana", "analyst password", "analyst")
         users.add_account(s, "rep1", "rep password", "rep", rep_id=rep)
         users.add_account(s, "gone", "gone password", "rep", rep_id=rep)
-        s.execute("UPDATE users SET disabled = TRUE WHERE username = 'gone'")
+        s.control.execute("UPDATE users SET disabled = 1 WHERE username = 'gone'")
         plans.save_scenario(s, "ref", plans.reference_plan(), "lead")
     every = set(reps["rep_id"])
     scope = {

@@ -1,4 +1,4 @@
-"""Saved plan scenarios (table ``scenarios``, migration 003) and the plans a page can start from.
+"""Saved plan scenarios (table ``scenarios`` of the control database) and the plans a page can start from.
 
 Each save of a name adds a revision (1, 2, ...) holding the plan's canonical TOML text
 (:func:`analytics.incentives.plans.to_toml`) and its fingerprint.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from analytics.control import now_text
 from analytics.incentives.plan_messages import plan_name
 from analytics.incentives.plans.loader import bundled_plans, load_plan, plan_hash, to_toml
 from analytics.incentives.plans.model import Plan, PlanError
@@ -44,19 +45,30 @@ def save_scenario(
     if len(clean) > MAX_SCENARIO_NAME:
         raise PlanError(f"The scenario name is {len(clean)} characters long; use at most {MAX_SCENARIO_NAME}.")
     text = to_toml(plan)
-    with store.transaction() as cur:
-        row = cur.execute("SELECT coalesce(max(revision), 0) FROM scenarios WHERE name = ?", [clean]).fetchone()
+    with store.control.transaction() as con:
+        row = con.execute("SELECT coalesce(max(revision), 0) FROM scenarios WHERE name = ?", [clean]).fetchone()
         revision = int(row[0]) + 1
-        cur.execute(
-            "INSERT INTO scenarios VALUES (?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP, ?, ?)",
-            [clean, revision, plan.name, plan.version, plan_hash(plan), text, author or "unknown", quarter, note or ""],
+        con.execute(
+            "INSERT INTO scenarios VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                clean,
+                revision,
+                plan.name,
+                plan.version,
+                plan_hash(plan),
+                text,
+                author or "unknown",
+                now_text(),
+                quarter,
+                note or "",
+            ],
         )
     return revision
 
 
 def list_scenarios(store: Store) -> pd.DataFrame:
     """Every saved revision, newest first. Columns: :data:`SCENARIO_COLUMNS`."""
-    return store.query(
+    return store.control.query(
         "SELECT name, revision, plan_name, plan_version, plan_hash, author, created_at, quarter, note"
         " FROM scenarios ORDER BY created_at DESC, name, revision DESC"
     )
@@ -64,7 +76,7 @@ def list_scenarios(store: Store) -> pd.DataFrame:
 
 def load_scenario(store: Store, name: str, revision: int | None = None) -> Plan:
     """The plan saved under ``name`` (its latest revision unless ``revision`` is given)."""
-    row = store.query(
+    row = store.control.query(
         "SELECT plan_toml FROM scenarios WHERE name = ? AND (? IS NULL OR revision = ?) ORDER BY revision DESC LIMIT 1",
         [name, revision, revision],
     )
