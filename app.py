@@ -54,6 +54,7 @@ page = st.navigation(pages)
 
 filter_widgets.language_switch()
 auth.sidebar_identity(scope)
+filter_widgets.data_version_caption()
 filters = filter_widgets.sidebar_filters()
 set_context(Context(filters=filters, scope=scope, lang=current_lang()))
 filter_widgets.save_to_url()

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import re
+import shutil
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -260,6 +261,19 @@ class Store:
     def is_writer(self) -> bool:
         """True for an open writer (it holds the writer lock)."""
         return self._writer is not None
+
+    def replace_with(self, source: str | Path) -> None:
+        """A writer's data becomes a copy of the DuckDB file ``source`` (a restore), migrated to this schema."""
+        if self._writer is None:
+            raise StoreError("Only a writer can replace the store's data.")
+        work = Path(self.file)
+        with self._lock:
+            self._con.close()
+            shutil.copyfile(source, work)
+            work.chmod(0o644)
+            self._con = duckdb.connect(str(work))
+        self.migrate()
+        self._changed = True
 
     def mark_changed(self) -> None:
         """Record that this writer changed the data (it publishes a new snapshot on close)."""

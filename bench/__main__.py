@@ -59,12 +59,9 @@ def demo_store(n_leads: int, seed: int = 7) -> Path:
     STORE_DIR.mkdir(exist_ok=True)
     path = STORE_DIR / f"demo_{n_leads}_{seed}.duckdb"
     if not path.exists():
-        tmp = path.with_suffix(".building")
-        tmp.unlink(missing_ok=True)
         t0 = time.perf_counter()
-        with Store(tmp) as s:
+        with Store(path, purpose="a benchmark store build", fresh=True) as s:  # published only when complete
             demo.generate(s, seed=seed, n_leads=n_leads)
-        tmp.rename(path)
         print(f"built {path.name} in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
     return path
 

@@ -30,8 +30,8 @@ def demo_db_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def demo_store(demo_db_path: Path) -> Store:
-    """The shared demo store, opened once (tests must not write to it)."""
-    store = Store(demo_db_path)
+    """The shared demo store, opened once read-only (its control database is writable)."""
+    store = Store(demo_db_path, read_only=True)
     yield store
     store.close()
 

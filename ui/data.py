@@ -89,6 +89,15 @@ def data_version() -> str:
     return str(s.scalar("SELECT count(*) || '/' || coalesce(max(imported_at)::VARCHAR, '') FROM import_log"))
 
 
+def version_stamp() -> tuple[int, str | None]:
+    """The version this run reads and when it was published (None when unknown)."""
+    version = pinned_version()
+    if not version:
+        return 0, None
+    when = store().control.scalar("SELECT created_at FROM versions WHERE version = ?", [version])
+    return version, str(when)[:16] if when else None
+
+
 def _store_of(path: str, version: str) -> Store:
     """The store a :func:`data_version` string names (``v7``: snapshot 7)."""
     return get_store(path, int(version[1:]) if version.startswith("v") else 0)

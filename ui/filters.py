@@ -238,3 +238,14 @@ def sidebar_filters() -> Filters | None:
         team_ids=tuple(state["f_teams"]),
         segments=tuple(state["f_segments"]),
     )
+
+
+def data_version_caption() -> None:
+    """Which data version this run reads, and when it was published, under the sidebar identity."""
+    version, when = data.version_stamp()
+    if not version:
+        return
+    if when:
+        st.sidebar.caption(t("Data version {version}, published {when}.", version=version, when=when))
+    else:
+        st.sidebar.caption(t("Data version {version}.", version=version))

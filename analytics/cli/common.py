@@ -37,6 +37,7 @@ COMMAND_MODULES = (
     "analytics.cli.attribution",
     "analytics.cli.anomalies",
     "analytics.cli.talk_tracks",
+    "analytics.cli.operations",
 )
 DEFAULT_DB = "data/demo.duckdb"
 
