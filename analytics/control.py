@@ -216,5 +216,6 @@ class Control:
         try:
             with self._lock:
                 self._con.backup(dest)
+            dest.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, no -wal beside it
         finally:
             dest.close()
