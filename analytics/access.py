@@ -31,6 +31,8 @@ ANALYSIS_ROLES = ("leader", "manager", "analyst")
 ADMIN_ROLES = ("leader",)
 #: Roles that may save plan scenarios.
 SCENARIO_AUTHORS = ("leader", "manager", "analyst")
+#: Roles that may publish a quarter's results (freeze its scorecard and pay as published).
+PUBLISHERS = ("leader",)
 
 #: Dashboard page id -> roles that may open it (the page file is ``views/<id>.py``).
 PAGES: dict[str, tuple[str, ...]] = {
@@ -63,6 +65,13 @@ COMMAND_PAGES: dict[str, str] = {
     "import-all": "data",
     "users": "data",
     "access-log": "data",
+    "backup": "data",
+    "restore": "data",
+    "runs": "data",
+    "versions": "data",
+    # published quarter results: publishing is a leader's (the Data page's roles); reading follows the scorecard
+    "publish": "data",
+    "published": "scorecard",
 }
 
 #: What a refusal says (English; translated by the message catalogue).
@@ -73,6 +82,10 @@ AGGREGATE_ONLY = (
 
 
 NO_ACCESS = "Your account has no access to this data. Ask a leader to set your scope."
+NOT_PUBLISHER = (
+    "Only a leader may publish a quarter's results; ask a leader to publish it, or read the published "
+    "results with 'published list'."
+)
 NOT_FOR_ROLE = "The role {role} may not use '{command}'; it shows the data of a page your role does not open."
 
 
@@ -191,3 +204,14 @@ def require_command(scope: Scope, command: str) -> None:
         raise AccessDenied(NO_ACCESS)
     if not may_open(scope, page):
         raise AccessDenied(NOT_FOR_ROLE, role=scope.role, command=command)
+
+
+def may_publish(scope: Scope) -> bool:
+    """Whether ``scope`` may publish a quarter's results (:data:`PUBLISHERS`)."""
+    return scope.role in PUBLISHERS
+
+
+def require_publisher(scope: Scope) -> None:
+    """Raise :class:`AccessDenied` unless ``scope`` may publish a quarter's results."""
+    if not may_publish(scope):
+        raise AccessDenied(NOT_PUBLISHER)

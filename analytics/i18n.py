@@ -307,6 +307,20 @@ COLUMN_LABELS = {
     "peer_review_score": "peer (360) review score",
     "mentoring_hours": "mentoring hours",
     "cross_dept_response_hours": "cross-department response time",
+    # published results (publish, published list|diff): analytics/incentives/published.py
+    "publish_id": "Publication",
+    "data_version": "Data version",
+    "file": "File",
+    "published_at": "Published at",
+    "published_by": "Published by",
+    "score_before": "Published score",
+    "score_after": "Live score",
+    "score_delta": "Score change",
+    "grade_before": "Published grade",
+    "grade_after": "Live grade",
+    "pay_before": "Published pay",
+    "pay_after": "Live pay",
+    "pay_delta": "Pay change",
 }
 
 

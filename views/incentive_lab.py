@@ -12,10 +12,12 @@ from analytics.periods import Quarter
 from ui import auth, data
 from ui import incentives_lab as sections
 from ui import incentives_scenarios as scenarios
+from ui import published_view as published
 from ui.context import get_context
 from ui.i18n import t
 from ui.incentives_data import LabData, yield_to_newer_run
 from ui.plan_editor import follow_baseline, plan_editor
+from ui.scorecard_view import team_names
 
 ctx = get_context()
 st.title(t("Incentive lab"))
@@ -56,6 +58,15 @@ INPUTS_KEY = (quarter, ctx.scope, f.region_ids, f.team_ids)
 if not inputs.visible.any():
     st.info(t("No rep in this selection has a target in {quarter}.", quarter=quarter))
     st.stop()
+
+# -- the quarter as published ------------------------------------------------------------------
+publication = published.latest(quarter)
+if publication is not None:
+    published.header(publication)
+    if published.as_published("incentives_published_mode"):
+        published.frozen_pay(published.load(publication, ctx.scope, f), team_names(ctx.lang), scope=ctx.scope)
+        published.differences(publication, ctx.scope, f, team_names(ctx.lang))
+        st.stop()
 
 #: every engine call on ``inputs`` goes through the result cache under ``INPUTS_KEY``
 engine = LabData(inputs, INPUTS_KEY)

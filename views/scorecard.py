@@ -11,6 +11,7 @@ from analytics.periods import Quarter
 from ui import auth, data
 from ui import format as fmt
 from ui import incentives_charts as charts
+from ui import published_view as published
 from ui import scorecard_view as view
 from ui.context import get_context
 from ui.i18n import t
@@ -47,7 +48,13 @@ except plans.PlanError as exc:
     st.warning(translate_plan_error(str(exc), ctx.lang))
     st.stop()
 
-result = data.run(scorecard.scorecard, f, ctx.scope, plan=plan)
+publication = published.latest(quarter)
+frozen = None
+if publication is not None:
+    published.header(publication)
+    if published.as_published("scorecard_published_mode"):
+        frozen = published.load(publication, ctx.scope, f)
+result = frozen.scorecard if frozen is not None else data.run(scorecard.scorecard, f, ctx.scope, plan=plan)
 per = result.per_rep
 if per.empty:
     st.info(t("No rep in this selection has a target or scorecard metrics in {quarter}.", quarter=quarter))
@@ -58,7 +65,7 @@ DIM_NAMES = charts.dimension_labels()
 ROLE_NAMES = charts.role_labels()
 TEAM_NAMES = view.team_names(ctx.lang)
 view.tiles(result)
-view.grading_caption(plan)
+view.grading_caption(frozen.plan if frozen is not None else plan)
 view.grade_charts(per)
 
 tab_all, tab_promo, tab_improve, tab_rep = st.tabs(
@@ -91,6 +98,11 @@ with tab_rep:
     names = dict(zip(per["rep_id"], per["rep_name"] + " (" + per["rep_id"] + ")", strict=True))
     rep = st.selectbox(t("Rep"), list(names), format_func=names.get, key="scorecard_rep")
     view.rep_detail(result, rep)
+if publication is not None:
+    published.differences(publication, ctx.scope, f, TEAM_NAMES)
+published.publish_form(quarter, plan, ctx.scope)
+if frozen is not None:  # the what-if below works on live data
+    st.stop()
 
 
 QUARTER_DATA = data.run(scorecard.quarter_metrics, f, ctx.scope)

@@ -2,7 +2,10 @@
 
 ``simulate`` prices every rep's pay under a plan for one quarter (or prints the summary,
 one rep's payout lines, or the Monte Carlo risk); ``scorecard`` prints the three-dimension
-scores and grades; ``scenarios`` lists, saves and compares saved plans. The analyses live in
+scores and grades; ``scenarios`` lists, saves and compares saved plans. ``publish`` freezes a
+quarter's scorecard and pay as published (a leader's), ``published list|diff`` lists the
+publications and compares one with live data, and ``statements --published`` /
+``scorecard --published`` re-show the frozen results. The analyses live in
 :mod:`analytics.incentives`; the access rule is theirs too: a viewer who sees pay
 aggregated only (:func:`analytics.access.sees_individual_pay`) gets one row per team from
 ``simulate`` and a refusal from ``--trace``, ``--baseline`` and ``scenarios compare --per-rep``.
@@ -17,12 +20,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from analytics import incentives
-from analytics.access import require_individual_pay, sees_individual_pay
+from analytics import incentives, runs
+from analytics.access import require_individual_pay, require_publisher, sees_individual_pay
 from analytics.cli.common import UserError, add_db, add_format, cli_scope, emit, open_store
 from analytics.filters import Filters
 from analytics.i18n import translate
 from analytics.incentives import plans
+from analytics.incentives import published as pub
 from analytics.incentives.plan_messages import translate_plan_error
 from analytics.incentives.scorecard import scorecard
 from analytics.lookups import latest_complete_quarter
@@ -72,10 +76,16 @@ NO_NAME = "Give the scenario a name with --name."
 TWO_SCENARIOS = "Name two scenarios to compare, e.g. 'scenarios compare reference retention@2'."
 
 
+#: Said (on stderr) when ``published diff`` shows a viewer who sees pay aggregated only no per-rep pay.
+DIFF_AGGREGATE_NOTE = "Your role sees pay aggregated only: pay differences are shown per team with --by team."
+#: Said when ``--plan`` is given with ``--published``.
+PUBLISHED_PLAN = "--published shows the results under the plan they were published with; leave out --plan."
+
+
 def _plan(path: str | None, lang: str) -> plans.Plan:
-    """The plan in the TOML file ``path`` (the reference plan when None)."""
+    """The plan in the TOML file ``path`` (the reference plan when None or ``reference``)."""
     try:
-        return plans.load_plan(path) if path else plans.reference_plan()
+        return plans.load_plan(path) if path and path != "reference" else plans.reference_plan()
     except plans.PlanError as exc:
         raise UserError(translate_plan_error(str(exc), lang)) from exc
 
@@ -136,7 +146,10 @@ def _cmd_scorecard(args: argparse.Namespace) -> int:
     lang = args.lang
     store = open_store(args.db)
     quarter = _quarter(store, args.quarter, lang)
-    result = scorecard(store, Filters.for_quarter(quarter), cli_scope(args), plan=_plan(args.plan, lang))
+    if args.published:
+        result = _frozen(store, args, quarter).scorecard
+    else:
+        result = scorecard(store, Filters.for_quarter(quarter), cli_scope(args), plan=_plan(args.plan, lang))
     if args.list == "promotion":
         emit(result.promotion[list(CLI_SCORECARD_COLUMNS)], args.format, args.out, lang=lang)
     elif args.list == "improvement":
@@ -198,12 +211,14 @@ def _cmd_scenarios(args: argparse.Namespace) -> int:
 def _cmd_statements(args: argparse.Namespace) -> int:
     lang = args.lang
     store = open_store(args.db)
-    plan = _plan(args.plan, lang)
     quarter = _quarter(store, args.quarter, lang)
-    inputs = incentives.load_inputs(store, Filters.for_quarter(quarter), cli_scope(args))
-    result = incentives.compute(inputs, plan)
     reps = [r.strip() for r in (args.rep or "").split(",") if r.strip()] or None
-    lines = incentives.statement(result, reps)  # refuses a viewer who sees pay aggregated only
+    if args.published:
+        lines = _frozen(store, args, quarter).statement(reps)  # refuses a viewer who sees pay aggregated only
+    else:
+        inputs = incentives.load_inputs(store, Filters.for_quarter(quarter), cli_scope(args))
+        result = incentives.compute(inputs, _plan(args.plan, lang))
+        lines = incentives.statement(result, reps)  # refuses a viewer who sees pay aggregated only
     kind = args.format or ("xlsx" if args.out and args.out.lower().endswith(".xlsx") else "csv")
     if kind == "xlsx" and not args.out:
         raise UserError(translate("An Excel statement needs a file: add --out statements.xlsx.", lang))
@@ -225,8 +240,61 @@ def _cmd_statements(args: argparse.Namespace) -> int:
     return 0
 
 
+def _frozen(store: Store, args: argparse.Namespace, quarter: str) -> pub.Published:
+    """The publication ``--published [ID]`` names (default: the quarter's latest) as the viewer sees it."""
+    if args.plan:
+        raise UserError(translate(PUBLISHED_PLAN, args.lang))
+    which = quarter if args.published == "latest" else args.published
+    try:
+        return pub.load_published(store, which, cli_scope(args))
+    except pub.PublishError as exc:
+        raise UserError(translate(exc.template, args.lang, **exc.params)) from exc
+
+
+def _cmd_publish(args: argparse.Namespace) -> int:
+    lang = args.lang
+    scope = cli_scope(args)
+    require_publisher(scope)
+    store = open_store(args.db)  # the frozen file and the control row are written directly: a reader is enough
+    plan = _plan(args.plan, lang)
+    quarter = _quarter(store, args.quarter, lang)
+    with runs.recorded(store.control, "publish") as run:
+        try:
+            frozen = pub.publish(store, quarter, plan, by=scope, note=args.note or "")
+        except pub.PublishError as exc:
+            raise UserError(translate(exc.template, lang, **exc.params)) from exc
+        run.version = store.version
+        run.message = f"publication {frozen.publication.publish_id} of {quarter}"
+    row = pub.list_published(store)
+    emit(row[row["publish_id"] == frozen.publication.publish_id], args.format, args.out, lang=lang)
+    return 0
+
+
+def _cmd_published(args: argparse.Namespace) -> int:
+    lang = args.lang
+    store = open_store(args.db)
+    if args.action == "list":
+        emit(pub.list_published(store, quarter=args.quarter), args.format, args.out, lang=lang)
+        return 0
+    quarter = _quarter(store, args.quarter, lang)
+    scope = cli_scope(args)
+    try:
+        diff = pub.differences(store, args.id if args.id is not None else quarter, scope)
+    except pub.PublishError as exc:
+        raise UserError(translate(exc.template, lang, **exc.params)) from exc
+    if args.summary:
+        emit({"publish_id": diff.publication.publish_id, **diff.counts}, "json", args.out, lang=lang)
+    elif args.by == "team":
+        emit(diff.teams, args.format, args.out, lang=lang)
+    else:
+        if not sees_individual_pay(scope):
+            print(translate(DIFF_AGGREGATE_NOTE, lang), file=sys.stderr)
+        emit(diff.reps, args.format, args.out, lang=lang)
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add ``simulate``, ``statements``, ``scorecard`` and ``scenarios``."""
+    """Add ``simulate``, ``statements``, ``scorecard``, ``scenarios``, ``publish`` and ``published``."""
     p = sub.add_parser("simulate", help="every rep's pay under a plan for one quarter (or --summary/--trace/--risk)")
     add_db(p)
     p.add_argument("--plan", help="plan TOML file (default data/plans/reference.toml)")
@@ -250,6 +318,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--rep", help="comma-separated rep ids (default: every rep in scope)")
     p.add_argument("--format", choices=("csv", "xlsx"), help="csv (default) or xlsx (default from --out's suffix)")
     p.add_argument("--out", help="write to this file (needed for xlsx) instead of stdout")
+    _add_published(p)
     p.set_defaults(func=_cmd_statements)
 
     p = sub.add_parser("scorecard", help="three-dimension scores and grades per rep for one quarter")
@@ -262,6 +331,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         default="all",
         help="promotion: two consecutive A+; improvement: B and below with weakest metrics",
     )
+    _add_published(p)
     add_format(p)
     p.set_defaults(func=_cmd_scorecard)
 
@@ -277,3 +347,32 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--per-rep", action="store_true", help="compare: winners and losers per rep")
     add_format(p)
     p.set_defaults(func=_cmd_scenarios)
+
+    p = sub.add_parser("publish", help="freeze a quarter's scorecard and pay as published (leaders only)")
+    add_db(p)
+    p.add_argument("--quarter", help="quarter such as 2025Q3 (default: the latest complete one in the store)")
+    p.add_argument("--plan", help="'reference' (default) or a plan TOML file")
+    p.add_argument("--note", help="a note kept with the publication (why, what changed)")
+    add_format(p)
+    p.set_defaults(func=_cmd_publish)
+
+    p = sub.add_parser("published", help="published quarter results: list them, or diff one against live data")
+    p.add_argument("action", choices=("list", "diff"))
+    add_db(p)
+    p.add_argument("--quarter", help="list: only this quarter; diff: its latest publication (default: latest quarter)")
+    p.add_argument("--id", type=int, help="diff: this publication instead of the quarter's latest")
+    p.add_argument("--by", choices=("rep", "team"), default="rep", help="diff: per rep (default) or pay per team")
+    p.add_argument("--summary", action="store_true", help="diff: the counts of differences as JSON")
+    add_format(p)
+    p.set_defaults(func=_cmd_published)
+
+
+def _add_published(p: argparse.ArgumentParser) -> None:
+    """Add ``--published [ID]``: the frozen results of the quarter's latest publication (or of ID)."""
+    p.add_argument(
+        "--published",
+        nargs="?",
+        const="latest",
+        metavar="ID",
+        help="show the results as published (the quarter's latest publication, or publication ID)",
+    )

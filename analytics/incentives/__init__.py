@@ -10,6 +10,9 @@ The public names below are what pages, the CLI and the audit area use; the modul
 - :mod:`~analytics.incentives.comparison`: :func:`compare`, :func:`grade_migration`,
   :func:`payout_curve`;
 - :mod:`~analytics.incentives.monte_carlo`: :func:`risk` / :func:`simulate_risk`;
+- :mod:`~analytics.incentives.published`: :func:`publish` freezes a quarter's scorecard and pay
+  as published; :func:`list_published`, :func:`load_published` and :func:`differences`
+  (published against live);
 - :mod:`~analytics.incentives.scorecard` (``scorecard``, ``what_if``) and the package
   :mod:`~analytics.incentives.plans` (plan model, TOML files, saved scenarios), imported as
   submodules: ``from analytics.incentives import plans, scorecard``.
@@ -31,6 +34,16 @@ from analytics.incentives.engine import (
 )
 from analytics.incentives.inputs import PayInputs, load_inputs
 from analytics.incentives.monte_carlo import AttainmentDraws, RiskResult, attainment_draws, risk, simulate_risk
+from analytics.incentives.published import (
+    Differences,
+    Publication,
+    Published,
+    PublishError,
+    differences,
+    list_published,
+    load_published,
+    publish,
+)
 from analytics.incentives.statements import (
     STATEMENT_COLUMNS,
     TEAM_PAY_COLUMNS,
@@ -51,7 +64,11 @@ __all__ = [
     "TEAM_PAY_COLUMNS",
     "TRACE_COLUMNS",
     "AttainmentDraws",
+    "Differences",
     "PayInputs",
+    "Publication",
+    "PublishError",
+    "Published",
     "QuickResult",
     "RiskResult",
     "SimulationResult",
@@ -59,15 +76,19 @@ __all__ = [
     "attainment_draws",
     "compare",
     "compute",
+    "differences",
     "gainers_losers",
     "gini",
     "grade_migration",
     "grade_reps",
+    "list_published",
     "load_inputs",
+    "load_published",
     "neutralise",
     "pay_by_team",
     "pay_lines",
     "payout_curve",
+    "publish",
     "quick",
     "risk",
     "simulate",
