@@ -256,9 +256,27 @@ def copy_current(path: str | Path, dest: Path) -> bool:
             f"The store {path} has unsaved changes in {wal.name} from a program that did not close it. "
             f"Open it once with 'python -m analytics info --db {path}' after that program has stopped."
         )
-    shutil.copyfile(src, dest)
+    clone_or_copy(src, dest)
     dest.chmod(0o644)
     return True
+
+
+#: Linux ioctl that makes ``dest`` share ``src``'s blocks (copy-on-write: XFS, Btrfs, ...).
+_FICLONE = 0x40049409
+
+
+def clone_or_copy(src: Path, dest: Path) -> str:
+    """Copy ``src`` to ``dest``: a copy-on-write clone where the file system offers one (instant,
+    no extra disk until pages change), else a plain copy. Returns ``"clone"`` or ``"copy"``."""
+    if sys.platform.startswith("linux"):
+        try:
+            with src.open("rb") as fin, dest.open("wb") as fout:
+                fcntl.ioctl(fout.fileno(), _FICLONE, fin.fileno())
+            return "clone"
+        except OSError:
+            dest.unlink(missing_ok=True)
+    shutil.copyfile(src, dest)
+    return "copy"
 
 
 def publish(path: str | Path, work_file: Path) -> int:
